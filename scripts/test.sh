@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: installs what it needs, builds
+# with gcc (-Werror) and with clang under AddressSanitizer and
+# UndefinedBehaviorSanitizer (-Werror), runs every test in both builds, runs
+# the core tests again under valgrind, and ends with "N passed, M failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+scripts/deps.sh core || { echo "0 passed, 1 failed"; exit 1; }
+
+logs=()
+status=0
+
+# setup DIR ARGS...: configures a build directory once, then reuses it.
+setup() {
+    local dir=$1; shift
+    if [ -f "$dir/build.ninja" ]; then
+        meson setup --reconfigure "$dir" "$@" >/dev/null || return 1
+    else
+        meson setup "$dir" "$@" >/dev/null || return 1
+    fi
+}
+
+# run NAME DIR SETUP [MESON-TEST-ARGS...]: runs one test pass ("-" for no
+# setup) and keeps its JSON log under a name of its own.
+run() {
+    local name=$1 dir=$2 setup=$3; shift 3
+    local args=() log=testlog.json
+    if [ "$setup" != "-" ]; then
+        args=(--setup "$setup")
+        log="testlog-$setup.json"
+    fi
+    echo "== tests: $name"
+    rm -f "$dir/meson-logs/$log"
+    meson test -C "$dir" --print-errorlogs --num-processes 2 "${args[@]}" "$@" || status=1
+    cp "$dir/meson-logs/$log" "$dir/meson-logs/run-$name.json" 2>/dev/null
+    logs+=("$root/$dir/meson-logs/run-$name.json")
+}
+
+echo "== build: gcc"
+if setup build/gcc -Dwerror=true -Dbuildtype=debugoptimized && ninja -C build/gcc; then
+    run gcc build/gcc -
+    run valgrind build/gcc valgrind --suite core
+else
+    echo "gcc build failed"; status=1; logs+=("build-failed:gcc")
+fi
+
+echo "== build: clang with ASan and UBSan"
+if CC=clang setup build/asan -Dwerror=true -Dbuildtype=debug -Db_sanitize=address,undefined \
+        -Db_lundef=false && ninja -C build/asan; then
+    run asan build/asan asan
+else
+    echo "clang build failed"; status=1; logs+=("build-failed:clang")
+fi
+
+python3 scripts/summarize.py "${logs[@]}"
+summary=$?
+[ $summary -ne 0 ] && status=1
+exit $status

@@ -1,0 +1,348 @@
+/*
+ * couponc.c - the couponlib command line (SPEC section 7).
+ *
+ *   couponc check FILE...
+ *   couponc eval  --context CTX.json [--entered] FILE...
+ *   couponc best  --context CTX.json FILE...
+ *   couponc test  FILE.test.yaml...
+ *   couponc disasm FILE...
+ *
+ * All JSON goes to standard output, diagnostics to standard error. Exit
+ * status: 0 success, 1 a check or test failed, 2 bad usage or unreadable
+ * input.
+ */
+#include "couponc.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+    "usage: couponc <command> [options] FILE...\n"
+    "\n"
+    "commands:\n"
+    "  check FILE...                          compile; report errors as FILE:LINE:COL\n"
+    "  eval --context CTX.json [--entered] FILE...\n"
+    "                                         evaluate every coupon (JSON array)\n"
+    "  best --context CTX.json FILE...        choose the best combination (JSON object)\n"
+    "  test FILE.test.yaml...                 run coupon test files\n"
+    "  disasm FILE...                         list the compiled bytecode\n"
+    "\n"
+    "  --context - reads the context from standard input.\n"
+    "  --format text prints eval and best for people instead of JSON.\n"
+    "  couponc --version prints the version.\n";
+
+/* ------------------------------------------------------------------------
+ * Shared helpers
+ * ------------------------------------------------------------------------ */
+
+char *cc_read_file(const char *path, size_t *len)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (f == NULL) {
+        fprintf(stderr, "couponc: cannot open %s: %s\n", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 65536, n = 0;
+    char *buf = malloc(cap);
+    while (buf != NULL) {
+        if (n + 1 >= cap) {
+            char *nb = cap < ((size_t)1 << 30) ? realloc(buf, cap * 2) : NULL;
+            if (nb == NULL) {
+                free(buf);
+                buf = NULL;
+                fprintf(stderr, "couponc: %s is too large\n", path);
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        size_t k = fread(buf + n, 1, cap - n - 1, f);
+        n += k;
+        if (k == 0)
+            break;
+    }
+    if (buf != NULL && ferror(f)) {
+        fprintf(stderr, "couponc: cannot read %s\n", path);
+        free(buf);
+        buf = NULL;
+    }
+    if (f != stdin)
+        fclose(f);
+    if (buf != NULL) {
+        buf[n] = '\0';
+        *len = n;
+    }
+    return buf;
+}
+
+void cc_print_error(const cl_error *err, const char *src, size_t len)
+{
+    char buf[4096];
+    cl_error_format(err, src, len, buf, sizeof buf);
+    fprintf(stderr, "%s\n", buf);
+    if (err->path[0])
+        fprintf(stderr, "      = at %s\n", err->path);
+}
+
+int cc_write_file(void *ud, const char *buf, size_t len)
+{
+    return fwrite(buf, 1, len, ud) == len ? 0 : -1;
+}
+
+/* Compiles one file, printing its error with the source line. */
+static cl_program *compile_one(const cl_env *env, const char *path)
+{
+    size_t len;
+    char *src = cc_read_file(path, &len);
+    if (src == NULL)
+        return NULL;
+    cl_error err;
+    cl_program *p = cl_compile(env, src, len, path, &err);
+    if (p == NULL)
+        cc_print_error(&err, src, len);
+    free(src);
+    return p;
+}
+
+cl_program *cc_load_programs(const cl_env *env, char **files, int n)
+{
+    if (n == 1)
+        return compile_one(env, files[0]);
+    cl_program **progs = calloc((size_t)n, sizeof *progs);
+    if (progs == NULL)
+        return NULL;
+    bool ok = true;
+    for (int i = 0; i < n && ok; i++)
+        ok = (progs[i] = compile_one(env, files[i])) != NULL;
+    cl_program *all = NULL;
+    if (ok) {
+        cl_error err;
+        all = cl_program_link(env, (const cl_program *const *)progs, (size_t)n, &err);
+        if (all == NULL)
+            cc_print_error(&err, NULL, 0);
+    }
+    for (int i = 0; i < n; i++)
+        cl_program_free(progs[i]);
+    free(progs);
+    return all;
+}
+
+/* ------------------------------------------------------------------------
+ * Commands
+ * ------------------------------------------------------------------------ */
+
+static int cmd_check(const cl_env *env, int argc, char **argv)
+{
+    if (argc < 1) {
+        fputs(usage, stderr);
+        return EXIT_USAGE;
+    }
+    int status = EXIT_OK;
+    for (int i = 0; i < argc; i++) {
+        size_t len;
+        char *src = cc_read_file(argv[i], &len);
+        if (src == NULL) {
+            status = EXIT_USAGE;
+            continue;
+        }
+        cl_error err;
+        cl_program *p = cl_compile(env, src, len, argv[i], &err);
+        if (p == NULL) {
+            cc_print_error(&err, src, len);
+            if (status == EXIT_OK)
+                status = EXIT_FAILED;
+        } else {
+            printf("%s: ok, %zu coupon%s\n", argv[i], cl_program_count(p),
+                   cl_program_count(p) == 1 ? "" : "s");
+        }
+        cl_program_free(p);
+        free(src);
+    }
+    return status;
+}
+
+/* Parses --context, --entered and --format; returns the index of the first
+ * file or -1 after printing usage. */
+static int eval_options(int argc, char **argv, const char **context, bool *entered,
+                        bool allow_entered, bool *text)
+{
+    int i = 0;
+    *context = NULL;
+    *entered = false;
+    *text = false;
+    for (; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; i++) {
+        if (strcmp(argv[i], "--context") == 0 && i + 1 < argc)
+            *context = argv[++i];
+        else if (strncmp(argv[i], "--context=", 10) == 0)
+            *context = argv[i] + 10;
+        else if (allow_entered && strcmp(argv[i], "--entered") == 0)
+            *entered = true;
+        else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc &&
+                 (strcmp(argv[i + 1], "text") == 0 || strcmp(argv[i + 1], "json") == 0))
+            *text = strcmp(argv[++i], "text") == 0;
+        else {
+            fprintf(stderr, "couponc: unknown option %s\n", argv[i]);
+            return -1;
+        }
+    }
+    if (*context == NULL || i >= argc) {
+        fputs(usage, stderr);
+        return -1;
+    }
+    return i;
+}
+
+/* One outcome for people: code, verdict, amounts, and every reason. */
+static void text_outcome(const cl_program *prog, const cl_result *r, size_t i)
+{
+    char d[40], s[40];
+    const char *cur = cl_result_currency(r);
+    long c = cl_result_coupon(r, i);
+    const char *name = c >= 0 ? cl_program_name(prog, (size_t)c) : "";
+    cl_amount_format(cl_result_discount(r, i), cur, d, sizeof d);
+    cl_amount_format(cl_result_shipping_discount(r, i), cur, s, sizeof s);
+    if (cl_result_applicable(r, i)) {
+        printf("  %-14s applies   -%s%s%s%s  %s\n", cl_result_code(r, i), d,
+               cl_result_shipping_discount(r, i) ? " (shipping -" : "",
+               cl_result_shipping_discount(r, i) ? s : "",
+               cl_result_shipping_discount(r, i) ? ")" : "", name);
+        return;
+    }
+    printf("  %-14s does not apply%s%s\n", cl_result_code(r, i), name[0] ? ": " : "", name);
+    for (size_t k = 0; k < cl_result_reason_count(r, i); k++) {
+        unsigned line = cl_result_reason_line(r, i, k);
+        printf("      - %s: %s", cl_reason_name(cl_result_reason(r, i, k)),
+               cl_result_reason_message(r, i, k));
+        if (line)
+            printf(" (line %u)", line);
+        printf("\n");
+    }
+}
+
+static void text_result(const cl_program *prog, const cl_result *r, bool best)
+{
+    const char *cur = cl_result_currency(r);
+    char a[40], b[40], c[40], d[40], e[40];
+    if (!best) {
+        for (size_t i = 0; i < cl_result_count(r); i++)
+            text_outcome(prog, r, i);
+        return;
+    }
+    cl_amount_format(cl_result_total(r, CL_TOTAL_SUBTOTAL), cur, a, sizeof a);
+    cl_amount_format(cl_result_total(r, CL_TOTAL_SHIPPING), cur, b, sizeof b);
+    cl_amount_format(cl_result_total(r, CL_TOTAL_DISCOUNT), cur, c, sizeof c);
+    cl_amount_format(cl_result_total(r, CL_TOTAL_SHIPPING_DISCOUNT), cur, d, sizeof d);
+    cl_amount_format(cl_result_total(r, CL_TOTAL_TOTAL), cur, e, sizeof e);
+    printf("  best combination:");
+    for (size_t i = 0; i < cl_result_count(r); i++)
+        printf("%s%s", i ? " + " : " ", cl_result_code(r, i));
+    if (cl_result_count(r) == 0)
+        printf(" none");
+    printf("\n  subtotal %s, shipping %s, discount -%s, shipping discount -%s, total %s %s\n",
+           a, b, c, d, e, cur);
+    for (size_t i = 0; i < cl_result_count(r); i++)
+        text_outcome(prog, r, i);
+    size_t n = cl_result_count(r), m = cl_result_rejected_count(r);
+    if (m)
+        printf("  not used:\n");
+    for (size_t i = n; i < n + m; i++)
+        text_outcome(prog, r, i);
+}
+
+static int cmd_eval(const cl_env *env, int argc, char **argv, bool best)
+{
+    const char *ctx_path;
+    bool entered, as_text;
+    int first = eval_options(argc, argv, &ctx_path, &entered, !best, &as_text);
+    if (first < 0)
+        return EXIT_USAGE;
+    size_t len;
+    char *text = cc_read_file(ctx_path, &len);
+    if (text == NULL)
+        return EXIT_USAGE;
+    int status = EXIT_USAGE;
+    cl_context *ctx = cl_context_new(env);
+    cl_vm *vm = cl_vm_new(env);
+    cl_program *prog = NULL;
+    cl_error err;
+    if (ctx == NULL || vm == NULL) {
+        fprintf(stderr, "couponc: out of memory\n");
+        goto done;
+    }
+    if (cl_context_parse(ctx, text, len, &err) != CL_OK) {
+        strcpy(err.source, strcmp(ctx_path, "-") == 0 ? "<stdin>" : ctx_path);
+        cc_print_error(&err, text, len);
+        goto done;
+    }
+    if ((prog = cc_load_programs(env, argv + first, argc - first)) == NULL)
+        goto done;
+    const cl_result *res;
+    cl_status rc = best ? cl_vm_best(vm, prog, ctx, &res, &err)
+                        : cl_vm_eval(vm, prog, ctx, entered ? CL_EVAL_ENTERED : 0, &res, &err);
+    if (rc != CL_OK) {
+        cc_print_error(&err, NULL, 0);
+        goto done;
+    }
+    if (as_text)
+        text_result(prog, res, best);
+    else
+        cl_result_write_json(res, cc_write_file, stdout);
+    status = EXIT_OK;
+done:
+    cl_program_free(prog);
+    cl_vm_free(vm);
+    cl_context_free(ctx);
+    free(text);
+    return status;
+}
+
+static int cmd_disasm(const cl_env *env, int argc, char **argv)
+{
+    if (argc < 1) {
+        fputs(usage, stderr);
+        return EXIT_USAGE;
+    }
+    cl_program *p = cc_load_programs(env, argv, argc);
+    if (p == NULL)
+        return EXIT_USAGE;
+    cl_status rc = cl_program_disasm(p, cc_write_file, stdout);
+    cl_program_free(p);
+    return rc == CL_OK ? EXIT_OK : EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("couponc %s\n", cl_version());
+        return EXIT_OK;
+    }
+    cl_env *env = cl_env_new(NULL, NULL);
+    if (env == NULL) {
+        fprintf(stderr, "couponc: out of memory\n");
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    int status;
+    if (strcmp(cmd, "check") == 0)
+        status = cmd_check(env, argc - 2, argv + 2);
+    else if (strcmp(cmd, "eval") == 0)
+        status = cmd_eval(env, argc - 2, argv + 2, false);
+    else if (strcmp(cmd, "best") == 0)
+        status = cmd_eval(env, argc - 2, argv + 2, true);
+    else if (strcmp(cmd, "test") == 0)
+        status = cc_cmd_test(env, argc - 2, argv + 2);
+    else if (strcmp(cmd, "disasm") == 0)
+        status = cmd_disasm(env, argc - 2, argv + 2);
+    else {
+        fprintf(stderr, "couponc: unknown command \"%s\"\n%s", cmd, usage);
+        status = EXIT_USAGE;
+    }
+    cl_env_free(env);
+    fflush(stdout);
+    return status;
+}

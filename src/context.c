@@ -1,0 +1,372 @@
+/*
+ * context.c - checkout contexts: setters for C callers, and the JSON (or
+ * YAML) shape of SPEC section 3.
+ */
+#include "context.h"
+
+#include "money.h"
+
+#include <stdio.h>
+
+/* ------------------------------------------------------------------------
+ * Life cycle
+ * ------------------------------------------------------------------------ */
+
+CL_API cl_context *cl_context_new(const cl_env *env)
+{
+    if (env == NULL)
+        return NULL;
+    cl_context *ctx = clB_calloc(env, 1, sizeof *ctx);
+    if (ctx == NULL)
+        return NULL;
+    ctx->env = env;
+    clB_arena_init(&ctx->arena, env);
+    ctx->exponent = -1;
+    return ctx;
+}
+
+CL_API void cl_context_clear(cl_context *ctx)
+{
+    if (ctx == NULL)
+        return;
+    clT_zone_free(ctx->env, ctx->zone);
+    clB_arena_reset(&ctx->arena);
+    const cl_env *env = ctx->env;
+    clB_arena arena = ctx->arena;
+    CL_VEC(clX_item) items = {ctx->items.v, 0, ctx->items.cap};
+    CL_VEC(clX_usage) usage = {ctx->usage.v, 0, ctx->usage.cap};
+    memset(ctx, 0, sizeof *ctx);
+    ctx->env = env;
+    ctx->arena = arena;
+    ctx->items.v = items.v;
+    ctx->items.cap = items.cap;
+    ctx->usage.v = usage.v;
+    ctx->usage.cap = usage.cap;
+    ctx->exponent = -1;
+}
+
+CL_API void cl_context_free(cl_context *ctx)
+{
+    if (ctx == NULL)
+        return;
+    clT_zone_free(ctx->env, ctx->zone);
+    clB_arena_free(&ctx->arena);
+    CL_VEC_FREE(ctx->env, ctx->items);
+    CL_VEC_FREE(ctx->env, ctx->usage);
+    clB_free(ctx->env, ctx, sizeof *ctx);
+}
+
+/* ------------------------------------------------------------------------
+ * Strings and lists in the arena
+ * ------------------------------------------------------------------------ */
+
+static bool copy_str(cl_context *ctx, const char *s, size_t n, clX_str *out)
+{
+    if (n > ctx->env->limits[CL_LIMIT_STRING] || n > UINT32_MAX)
+        return false;
+    char *p = clB_arena_strndup(&ctx->arena, s, n);
+    if (p == NULL)
+        return false;
+    out->p = p;
+    out->n = (uint32_t)n;
+    return true;
+}
+
+static int list_add(cl_context *ctx, clX_list *l, const char *s, size_t n)
+{
+    if (n > ctx->env->limits[CL_LIMIT_STRING])
+        return CL_ELIMIT;
+    if (l->n >= ctx->env->limits[CL_LIMIT_LIST])
+        return CL_ELIMIT;
+    if (l->n == l->cap) {
+        uint32_t cap = l->cap ? l->cap * 2 : 4;
+        clX_str *v = clB_arena_alloc(&ctx->arena, cap * sizeof *v);
+        if (v == NULL)
+            return CL_ENOMEM;
+        if (l->n)
+            memcpy(v, l->v, l->n * sizeof *v);
+        l->v = v;
+        l->cap = cap;
+    }
+    if (!copy_str(ctx, s, n, &l->v[l->n]))
+        return CL_ENOMEM;
+    l->n++;
+    return CL_OK;
+}
+
+/* ------------------------------------------------------------------------
+ * Setters
+ * ------------------------------------------------------------------------ */
+
+/* The internal field of a public string field, or -1. */
+static int str_field(cl_field f)
+{
+    switch (f) {
+    case CL_FIELD_USER_ID: return FLD_USER_ID;
+    case CL_FIELD_USER_EMAIL: return FLD_USER_EMAIL;
+    case CL_FIELD_ORDER_NUMBER: return FLD_ORDER_NUMBER;
+    case CL_FIELD_PAYMENT_METHOD: return FLD_PAYMENT_METHOD;
+    case CL_FIELD_PAYMENT_NETWORK: return FLD_PAYMENT_NETWORK;
+    case CL_FIELD_PAYMENT_BIN: return FLD_PAYMENT_BIN;
+    case CL_FIELD_PAYMENT_WALLET: return FLD_PAYMENT_WALLET;
+    case CL_FIELD_SHIPPING_METHOD: return FLD_SHIPPING_METHOD;
+    case CL_FIELD_SHIPPING_COUNTRY: return FLD_SHIPPING_COUNTRY;
+    default: return -1;
+    }
+}
+
+static int int_field(cl_field f)
+{
+    switch (f) {
+    case CL_FIELD_USER_ORDERS_COMPLETED: return FLD_USER_ORDERS;
+    case CL_FIELD_ORDER_SERIAL: return FLD_ORDER_SERIAL;
+    case CL_FIELD_ORDER_SEQUENCE: return FLD_ORDER_SEQUENCE;
+    default: return -1;
+    }
+}
+
+CL_API cl_status cl_context_set_now(cl_context *ctx, int64_t unix_seconds)
+{
+    if (ctx == NULL)
+        return CL_EINVAL;
+    ctx->now = unix_seconds;
+    ctx->has_now = 1;
+    return CL_OK;
+}
+
+CL_API cl_status cl_context_set_timezone(cl_context *ctx, const char *zone)
+{
+    if (ctx == NULL)
+        return CL_EINVAL;
+    clT_zone *z = NULL;
+    if (zone != NULL) {
+        int rc = clT_zone_load(ctx->env, zone, strlen(zone), &z, NULL);
+        if (rc != CL_OK)
+            return (cl_status)rc;
+    }
+    clT_zone_free(ctx->env, ctx->zone);
+    ctx->zone = z;
+    return CL_OK;
+}
+
+CL_API cl_status cl_context_set_currency(cl_context *ctx, const char *currency)
+{
+    if (ctx == NULL || currency == NULL)
+        return CL_EINVAL;
+    size_t n = strlen(currency);
+    int e = clM_exponent(currency, n);
+    if (e < 0)
+        return CL_ECURRENCY;
+    memcpy(ctx->currency, currency, 4);
+    ctx->exponent = e;
+    ctx->str[FLD_CURRENCY].p = ctx->currency;
+    ctx->str[FLD_CURRENCY].n = 3;
+    return CL_OK;
+}
+
+CL_API cl_status cl_context_set_string(cl_context *ctx, cl_field field, const char *value)
+{
+    int f = str_field(field);
+    if (ctx == NULL || f < 0)
+        return CL_EINVAL;
+    if (value == NULL) {
+        ctx->str[f].p = NULL;
+        ctx->str[f].n = 0;
+        return CL_OK;
+    }
+    return copy_str(ctx, value, strlen(value), &ctx->str[f]) ? CL_OK : CL_ENOMEM;
+}
+
+CL_API cl_status cl_context_set_int(cl_context *ctx, cl_field field, int64_t value)
+{
+    int f = int_field(field);
+    if (ctx == NULL || f < 0 || value < 0 || (f == FLD_ORDER_SEQUENCE && value < 1))
+        return CL_EINVAL;
+    ctx->ints[f - FLD_FIRST_INT] = value;
+    ctx->has_int[f - FLD_FIRST_INT] = 1;
+    return CL_OK;
+}
+
+CL_API cl_status cl_context_set_amount(cl_context *ctx, cl_field field, int64_t minor)
+{
+    if (ctx == NULL || field != CL_FIELD_SHIPPING_AMOUNT || minor < 0)
+        return CL_EINVAL;
+    ctx->shipping = minor;
+    ctx->has_shipping = 1;
+    return CL_OK;
+}
+
+CL_API cl_status cl_context_set_date(cl_context *ctx, cl_field field, int year, int month,
+                                     int day)
+{
+    if (ctx == NULL || month < 1 || month > 12 || day < 1 || year < -100000 || year > 100000 ||
+        day > clT_days_in_month(year, month))
+        return CL_EINVAL;
+    int64_t days = clT_days_from_civil(year, month, day);
+    if (field == CL_FIELD_USER_BIRTHDAY) {
+        ctx->birthday = days;
+        ctx->has_birthday = 1;
+    } else if (field == CL_FIELD_USER_SIGNUP_DATE) {
+        ctx->signup = days;
+        ctx->has_signup = 1;
+    } else {
+        return CL_EINVAL;
+    }
+    return CL_OK;
+}
+
+CL_API cl_status cl_context_unset(cl_context *ctx, cl_field field)
+{
+    if (ctx == NULL)
+        return CL_EINVAL;
+    int f;
+    if ((f = str_field(field)) >= 0) {
+        ctx->str[f].p = NULL;
+        ctx->str[f].n = 0;
+    } else if ((f = int_field(field)) >= 0) {
+        ctx->has_int[f - FLD_FIRST_INT] = 0;
+    } else if (field == CL_FIELD_SHIPPING_AMOUNT) {
+        ctx->has_shipping = 0;
+    } else if (field == CL_FIELD_USER_BIRTHDAY) {
+        ctx->has_birthday = 0;
+    } else if (field == CL_FIELD_USER_SIGNUP_DATE) {
+        ctx->has_signup = 0;
+    } else {
+        return CL_EINVAL;
+    }
+    return CL_OK;
+}
+
+CL_API cl_status cl_context_add_code(cl_context *ctx, const char *code)
+{
+    if (ctx == NULL || code == NULL)
+        return CL_EINVAL;
+    return (cl_status)list_add(ctx, &ctx->codes, code, strlen(code));
+}
+
+CL_API cl_status cl_context_add_user_tag(cl_context *ctx, const char *tag)
+{
+    if (ctx == NULL || tag == NULL)
+        return CL_EINVAL;
+    return (cl_status)list_add(ctx, &ctx->user_tags, tag, strlen(tag));
+}
+
+static cl_status add_item(cl_context *ctx, const char *sku, size_t n, int64_t quantity,
+                          int64_t unit_price, size_t *index)
+{
+    if (quantity <= 0 || unit_price < 0)
+        return CL_EINVAL;
+    if (ctx->items.n >= ctx->env->limits[CL_LIMIT_ITEMS])
+        return CL_ELIMIT;
+    clX_item it = {0};
+    it.quantity = quantity;
+    it.unit_price = unit_price;
+    int64_t subtotal, qty;
+    if (!clM_mul(quantity, unit_price, &it.amount) ||
+        !clM_add(ctx->subtotal, it.amount, &subtotal) || !clM_add(ctx->quantity, quantity, &qty))
+        return CL_EOVERFLOW;
+    if (!copy_str(ctx, sku, n, &it.sku) || !CL_PUSH(ctx->env, ctx->items, it))
+        return CL_ENOMEM;
+    ctx->subtotal = subtotal;
+    ctx->quantity = qty;
+    if (index != NULL)
+        *index = ctx->items.n - 1;
+    return CL_OK;
+}
+
+CL_API cl_status cl_context_add_item(cl_context *ctx, const char *sku, int64_t quantity,
+                                     int64_t unit_price, size_t *index)
+{
+    if (ctx == NULL || sku == NULL)
+        return CL_EINVAL;
+    return add_item(ctx, sku, strlen(sku), quantity, unit_price, index);
+}
+
+CL_API cl_status cl_context_item_add_category(cl_context *ctx, size_t index, const char *path)
+{
+    if (ctx == NULL || path == NULL || index >= ctx->items.n)
+        return CL_EINVAL;
+    return (cl_status)list_add(ctx, &ctx->items.v[index].categories, path, strlen(path));
+}
+
+CL_API cl_status cl_context_item_add_tag(cl_context *ctx, size_t index, const char *tag)
+{
+    if (ctx == NULL || tag == NULL || index >= ctx->items.n)
+        return CL_EINVAL;
+    return (cl_status)list_add(ctx, &ctx->items.v[index].tags, tag, strlen(tag));
+}
+
+CL_API cl_status cl_context_item_set_on_sale(cl_context *ctx, size_t index, bool on_sale)
+{
+    if (ctx == NULL || index >= ctx->items.n)
+        return CL_EINVAL;
+    ctx->items.v[index].on_sale = on_sale;
+    return CL_OK;
+}
+
+CL_API cl_status cl_context_set_usage(cl_context *ctx, const char *code, int64_t total,
+                                      int64_t user, int64_t spent)
+{
+    if (ctx == NULL || code == NULL || total < 0 || user < 0 || spent < 0)
+        return CL_EINVAL;
+    size_t n = strlen(code);
+    for (size_t i = 0; i < ctx->usage.n; i++) {
+        clX_usage *u = &ctx->usage.v[i];
+        if (clB_ieq(u->code.p, u->code.n, code, n)) {
+            u->total = total;
+            u->user = user;
+            u->spent = spent;
+            return CL_OK;
+        }
+    }
+    if (ctx->usage.n >= ctx->env->limits[CL_LIMIT_LIST])
+        return CL_ELIMIT;
+    clX_usage u = {{NULL, 0}, total, user, spent};
+    if (!copy_str(ctx, code, n, &u.code) || !CL_PUSH(ctx->env, ctx->usage, u))
+        return CL_ENOMEM;
+    return CL_OK;
+}
+
+CL_API size_t cl_context_item_count(const cl_context *ctx)
+{
+    return ctx ? ctx->items.n : 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Reading
+ * ------------------------------------------------------------------------ */
+
+const clX_usage *clX_usage_of(const cl_context *ctx, const char *code, size_t n)
+{
+    for (size_t i = 0; i < ctx->usage.n; i++)
+        if (clB_ieq(ctx->usage.v[i].code.p, ctx->usage.v[i].code.n, code, n))
+            return &ctx->usage.v[i];
+    return NULL;
+}
+
+bool clX_entered(const cl_context *ctx, const char *code, size_t n)
+{
+    for (uint32_t i = 0; i < ctx->codes.n; i++)
+        if (clB_ieq(ctx->codes.v[i].p, ctx->codes.v[i].n, code, n))
+            return true;
+    return false;
+}
+
+bool clX_int(const cl_context *ctx, int field, int64_t *out)
+{
+    int k = field - FLD_FIRST_INT;
+    if (field == FLD_CART_QUANTITY) {
+        *out = ctx->quantity;
+        return true;
+    }
+    if (ctx->has_int[k]) {
+        *out = ctx->ints[k];
+        return true;
+    }
+    if (field == FLD_ORDER_SEQUENCE && ctx->has_int[FLD_USER_ORDERS - FLD_FIRST_INT] &&
+        ctx->ints[FLD_USER_ORDERS - FLD_FIRST_INT] < INT64_MAX) {
+        *out = ctx->ints[FLD_USER_ORDERS - FLD_FIRST_INT] + 1;
+        return true;
+    }
+    return false;
+}

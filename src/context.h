@@ -1,0 +1,73 @@
+/*
+ * context.h - the checkout context as the VM reads it.
+ */
+#ifndef CL_CONTEXT_H
+#define CL_CONTEXT_H
+
+#include "program.h"
+#include "yamldoc.h"
+
+typedef struct clX_str {
+    const char *p;     /* in the context's arena, NUL-terminated; NULL = absent */
+    uint32_t n;
+} clX_str;
+
+/* A list of strings kept in the arena, grown by copying. */
+typedef struct clX_list {
+    clX_str *v;
+    uint32_t n, cap;
+} clX_list;
+
+typedef struct clX_item {
+    clX_str sku;
+    int64_t quantity;      /* > 0 */
+    int64_t unit_price;    /* minor units, >= 0 */
+    int64_t amount;        /* quantity x unit_price */
+    clX_list categories;
+    clX_list tags;
+    uint8_t on_sale;
+} clX_item;
+
+typedef struct clX_usage {
+    clX_str code;
+    int64_t total, user, spent;
+} clX_usage;
+
+struct cl_context {
+    const cl_env *env;
+    clB_arena arena;                  /* every string and list */
+    uint8_t has_now;
+    int64_t now;                      /* seconds since the epoch */
+    clT_zone *zone;                   /* owned; NULL = none */
+    char currency[4];                 /* "" until set */
+    int exponent;                     /* of currency, -1 until set */
+    clX_str str[FLD_FIRST_INT];       /* string fields; FLD_CURRENCY mirrors currency */
+    uint8_t has_int[FLD_FIRST_AMT - FLD_FIRST_INT];
+    int64_t ints[FLD_FIRST_AMT - FLD_FIRST_INT];   /* CART_QUANTITY is derived */
+    uint8_t has_shipping;
+    int64_t shipping;                 /* shipping.amount */
+    uint8_t has_birthday, has_signup;
+    int64_t birthday, signup;         /* days since the epoch */
+    clX_list codes;
+    clX_list user_tags;
+    CL_VEC(clX_item) items;
+    CL_VEC(clX_usage) usage;
+    int64_t subtotal;                 /* sum of line amounts */
+    int64_t quantity;                 /* sum of quantities */
+};
+
+/* Fills ctx (cleared first) from a parsed JSON/YAML node. Errors carry the
+ * node's position and path. */
+int clX_from_node(cl_context *ctx, const clY_doc *doc, const clY_node *node, cl_error *err);
+
+/* The usage record of a code (case-insensitive), or NULL. */
+const clX_usage *clX_usage_of(const cl_context *ctx, const char *code, size_t n);
+
+/* Whether the customer entered code (case-insensitive). */
+bool clX_entered(const cl_context *ctx, const char *code, size_t n);
+
+/* The value of an integer field, with order.sequence derived from
+ * user.orders_completed and cart.quantity from the lines. */
+bool clX_int(const cl_context *ctx, int field, int64_t *out);
+
+#endif /* CL_CONTEXT_H */

@@ -1,0 +1,474 @@
+/*
+ * context_parse.c - the context's JSON (or YAML) shape, SPEC section 3, read
+ * from a clY_node tree with the position and path of every mistake. A JSON
+ * `null` (plain) means the field is absent.
+ */
+#include "context.h"
+
+#include "money.h"
+
+#include <stdio.h>
+
+typedef struct reader {
+    cl_context *ctx;
+    const clY_doc *doc;
+    cl_error *err;
+    char path[256];
+    size_t pathlen;
+} reader;
+
+static size_t push(reader *r, const char *fmt, ...) CL_PRINTF(2, 3);
+static size_t push(reader *r, const char *fmt, ...)
+{
+    size_t mark = r->pathlen;
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(r->path + r->pathlen, sizeof r->path - r->pathlen, fmt, ap);
+    va_end(ap);
+    if (k > 0)
+        r->pathlen += (size_t)k < sizeof r->path - r->pathlen ? (size_t)k
+                                                               : sizeof r->path - r->pathlen - 1;
+    return mark;
+}
+
+static void pop(reader *r, size_t mark)
+{
+    r->pathlen = mark;
+    r->path[mark] = '\0';
+}
+
+static int fail(reader *r, const clY_node *node, int code, const char *fmt, ...) CL_PRINTF(4, 5);
+static int fail(reader *r, const clY_node *node, int code, const char *fmt, ...)
+{
+    cl_pos pos = node ? clY_pos(r->doc, node) : (cl_pos){0, 0, 0};
+    va_list ap;
+    va_start(ap, fmt);
+    clE_vset(r->err, code, pos, fmt, ap);
+    va_end(ap);
+    clE_path(r->err, r->path);
+    return code;
+}
+
+/* A setter's status as an error at node. */
+static int status(reader *r, const clY_node *node, int rc)
+{
+    switch (rc) {
+    case CL_OK:
+        return CL_OK;
+    case CL_ENOMEM:
+        return fail(r, node, rc, "out of memory");
+    case CL_ELIMIT:
+        return fail(r, node, rc, "exceeds a limit (list or text too long, or too many lines)");
+    case CL_EOVERFLOW:
+        return fail(r, node, rc, "quantity x unit_price overflows");
+    default:
+        return fail(r, node, rc, "invalid value");
+    }
+}
+
+static bool is_null(const clY_node *n)
+{
+    return n == NULL || clY_plain_is(n, "null") || clY_plain_is(n, "~");
+}
+
+static int check_keys(reader *r, const clY_node *map, const char *const *keys, size_t n)
+{
+    if (map->kind != CLY_MAP)
+        return fail(r, map, CL_ETYPE, "expected an object, found %s", clY_kind_name(map));
+    for (uint32_t i = 0; i < map->n; i++) {
+        const clY_node *k = map->items[2 * i];
+        bool ok = false;
+        for (size_t j = 0; j < n && !ok; j++)
+            ok = strcmp(k->str, keys[j]) == 0;
+        if (ok)
+            continue;
+        const char *near = clE_suggest(k->str, keys, n);
+        return near ? fail(r, k, CL_EKEY, "unknown key \"%s\"; did you mean \"%s\"?", k->str, near)
+                    : fail(r, k, CL_EKEY, "unknown key \"%s\"", k->str);
+    }
+    return CL_OK;
+}
+
+static int text(reader *r, const clY_node *n, const char **s)
+{
+    if (n->kind != CLY_SCALAR || clY_plain_is(n, "true") || clY_plain_is(n, "false"))
+        return fail(r, n, CL_ETYPE, "expected a string, found %s",
+                    n->kind == CLY_SCALAR ? "a boolean" : clY_kind_name(n));
+    *s = n->str;
+    return CL_OK;
+}
+
+static int integer(reader *r, const clY_node *n, int64_t lo, int64_t *out)
+{
+    if (n->kind != CLY_SCALAR)
+        return fail(r, n, CL_ETYPE, "expected a whole number, found %s", clY_kind_name(n));
+    int decimals;
+    if (clM_parse(n->str, n->n, 0, true, out, &decimals) != CL_OK)
+        return fail(r, n, CL_EVALUE, "expected a whole number, found \"%s\"", n->str);
+    if (*out < lo)
+        return fail(r, n, CL_EVALUE, "expected a number of at least %lld, found %s",
+                    (long long)lo, n->str);
+    return CL_OK;
+}
+
+static int amount(reader *r, const clY_node *n, int64_t *out)
+{
+    if (n->kind != CLY_SCALAR)
+        return fail(r, n, CL_ETYPE, "expected an amount such as \"12.50\", found %s",
+                    clY_kind_name(n));
+    int decimals = 0;
+    int rc = clM_parse(n->str, n->n, r->ctx->exponent, false, out, &decimals);
+    if (rc == CL_EOVERFLOW)
+        return fail(r, n, rc, "amount %s is too large", n->str);
+    if (rc != CL_OK && decimals > r->ctx->exponent)
+        return fail(r, n, CL_EAMOUNT, "amount %s has %d decimals but %s has %d", n->str, decimals,
+                    r->ctx->currency, r->ctx->exponent);
+    if (rc != CL_OK)
+        return fail(r, n, CL_EAMOUNT, "expected an amount such as \"12.50\" (not negative), "
+                    "found \"%s\"", n->str);
+    return CL_OK;
+}
+
+static int date(reader *r, const clY_node *n, cl_field f)
+{
+    const char *s;
+    clT_date d;
+    int rc = text(r, n, &s);
+    if (rc == CL_OK && !clT_parse_date(s, n->n, &d))
+        return fail(r, n, CL_EDATE, "expected a date such as 1990-11-28, found \"%s\"", s);
+    return rc == CL_OK ? status(r, n, cl_context_set_date(r->ctx, f, d.year, d.month, d.day)) : rc;
+}
+
+/* A list of strings (a single string is a one-element list). */
+static int strings(reader *r, const clY_node *n, int (*add)(reader *, size_t, const char *),
+                   size_t index)
+{
+    const clY_node *one = n;
+    const clY_node *const *v = &one;
+    size_t count = 1;
+    if (n->kind == CLY_SEQ) {
+        v = (const clY_node *const *)n->items;
+        count = n->n;
+    }
+    for (size_t i = 0; i < count; i++) {
+        const char *s;
+        size_t mark = n->kind == CLY_SEQ ? push(r, "[%zu]", i) : r->pathlen;
+        int rc = text(r, v[i], &s);
+        if (rc == CL_OK)
+            rc = status(r, v[i], add(r, index, s));
+        pop(r, mark);
+        if (rc != CL_OK)
+            return rc;
+    }
+    return CL_OK;
+}
+
+static int add_code(reader *r, size_t i, const char *s)
+{
+    CL_UNUSED(i);
+    return cl_context_add_code(r->ctx, s);
+}
+static int add_user_tag(reader *r, size_t i, const char *s)
+{
+    CL_UNUSED(i);
+    return cl_context_add_user_tag(r->ctx, s);
+}
+static int add_category(reader *r, size_t i, const char *s)
+{
+    return cl_context_item_add_category(r->ctx, i, s);
+}
+static int add_tag(reader *r, size_t i, const char *s)
+{
+    return cl_context_item_add_tag(r->ctx, i, s);
+}
+
+/* ------------------------------------------------------------------------
+ * Sections
+ * ------------------------------------------------------------------------ */
+
+typedef struct section_field {
+    const char *key;
+    cl_field field;
+    char type;       /* 's' string, 'i' integer >= 0, 'q' integer >= 1, 'd' date, 'a' amount */
+} section_field;
+
+/* An object of scalar fields (user, order, payment, shipping). */
+static int section(reader *r, const clY_node *n, const section_field *f, size_t nf,
+                   const char *const *extra, size_t nextra)
+{
+    const char *keys[16];
+    size_t nk = 0;
+    for (size_t i = 0; i < nf; i++)
+        keys[nk++] = f[i].key;
+    for (size_t i = 0; i < nextra; i++)
+        keys[nk++] = extra[i];
+    int rc = check_keys(r, n, keys, nk);
+    for (size_t i = 0; i < nf && rc == CL_OK; i++) {
+        const clY_node *v = clY_get(n, f[i].key);
+        if (is_null(v))
+            continue;
+        size_t mark = push(r, ".%s", f[i].key);
+        const char *s;
+        int64_t x;
+        switch (f[i].type) {
+        case 's':
+            if ((rc = text(r, v, &s)) == CL_OK)
+                rc = status(r, v, cl_context_set_string(r->ctx, f[i].field, s));
+            break;
+        case 'i':
+        case 'q':
+            if ((rc = integer(r, v, f[i].type == 'q' ? 1 : 0, &x)) == CL_OK)
+                rc = status(r, v, cl_context_set_int(r->ctx, f[i].field, x));
+            break;
+        case 'd':
+            rc = date(r, v, f[i].field);
+            break;
+        default:
+            if ((rc = amount(r, v, &x)) == CL_OK)
+                rc = status(r, v, cl_context_set_amount(r->ctx, f[i].field, x));
+            break;
+        }
+        pop(r, mark);
+    }
+    return rc;
+}
+
+static int user(reader *r, const clY_node *n)
+{
+    static const section_field f[] = {
+        {"id", CL_FIELD_USER_ID, 's'}, {"email", CL_FIELD_USER_EMAIL, 's'},
+        {"birthday", CL_FIELD_USER_BIRTHDAY, 'd'}, {"signup_date", CL_FIELD_USER_SIGNUP_DATE, 'd'},
+        {"orders_completed", CL_FIELD_USER_ORDERS_COMPLETED, 'i'},
+    };
+    static const char *const extra[] = {"tags"};
+    int rc = section(r, n, f, CL_COUNTOF(f), extra, 1);
+    const clY_node *tags = clY_get(n, "tags");
+    if (rc == CL_OK && !is_null(tags)) {
+        size_t mark = push(r, ".tags");
+        rc = strings(r, tags, add_user_tag, 0);
+        pop(r, mark);
+    }
+    return rc;
+}
+
+static int order(reader *r, const clY_node *n)
+{
+    static const section_field f[] = {
+        {"number", CL_FIELD_ORDER_NUMBER, 's'}, {"serial", CL_FIELD_ORDER_SERIAL, 'i'},
+        {"sequence", CL_FIELD_ORDER_SEQUENCE, 'q'},
+    };
+    return section(r, n, f, CL_COUNTOF(f), NULL, 0);
+}
+
+static int payment(reader *r, const clY_node *n)
+{
+    static const section_field f[] = {
+        {"method", CL_FIELD_PAYMENT_METHOD, 's'}, {"network", CL_FIELD_PAYMENT_NETWORK, 's'},
+        {"bin", CL_FIELD_PAYMENT_BIN, 's'}, {"wallet", CL_FIELD_PAYMENT_WALLET, 's'},
+    };
+    return section(r, n, f, CL_COUNTOF(f), NULL, 0);
+}
+
+static int shipping(reader *r, const clY_node *n)
+{
+    static const section_field f[] = {
+        {"method", CL_FIELD_SHIPPING_METHOD, 's'}, {"country", CL_FIELD_SHIPPING_COUNTRY, 's'},
+        {"amount", CL_FIELD_SHIPPING_AMOUNT, 'a'},
+    };
+    return section(r, n, f, CL_COUNTOF(f), NULL, 0);
+}
+
+/*
+ * { "sku": "TV-55", "quantity": 1, "unit_price": "499.99",
+ *   "categories": [...], "tags": [...], "on_sale": false, "name": "..." }
+ */
+static int item(reader *r, const clY_node *n)
+{
+    static const char *const keys[] = {"sku", "quantity", "unit_price", "categories", "tags",
+                                       "on_sale", "name"};
+    int rc = check_keys(r, n, keys, CL_COUNTOF(keys));
+    if (rc != CL_OK)
+        return rc;
+    const clY_node *sku = clY_get(n, "sku"), *q = clY_get(n, "quantity");
+    const clY_node *price = clY_get(n, "unit_price");
+    if (is_null(sku) || is_null(q) || is_null(price))
+        return fail(r, n, CL_EMISSING, "a line needs sku, quantity and unit_price");
+    const char *s;
+    int64_t qty, unit;
+    size_t mark = push(r, ".sku");
+    rc = text(r, sku, &s);
+    pop(r, mark);
+    if (rc == CL_OK) {
+        mark = push(r, ".quantity");
+        rc = integer(r, q, 1, &qty);
+        pop(r, mark);
+    }
+    if (rc == CL_OK) {
+        mark = push(r, ".unit_price");
+        rc = amount(r, price, &unit);
+        pop(r, mark);
+    }
+    size_t index = 0;
+    if (rc == CL_OK)
+        rc = status(r, n, cl_context_add_item(r->ctx, s, qty, unit, &index));
+    const clY_node *v;
+    if (rc == CL_OK && !is_null(v = clY_get(n, "categories"))) {
+        mark = push(r, ".categories");
+        rc = strings(r, v, add_category, index);
+        pop(r, mark);
+    }
+    if (rc == CL_OK && !is_null(v = clY_get(n, "tags"))) {
+        mark = push(r, ".tags");
+        rc = strings(r, v, add_tag, index);
+        pop(r, mark);
+    }
+    if (rc == CL_OK && !is_null(v = clY_get(n, "on_sale"))) {
+        mark = push(r, ".on_sale");
+        if (!clY_plain_is(v, "true") && !clY_plain_is(v, "false"))
+            rc = fail(r, v, CL_ETYPE, "expected true or false");
+        else
+            cl_context_item_set_on_sale(r->ctx, index, v->str[0] == 't');
+        pop(r, mark);
+    }
+    if (rc == CL_OK && !is_null(v = clY_get(n, "name"))) {
+        mark = push(r, ".name");
+        rc = text(r, v, &s);
+        pop(r, mark);
+    }
+    return rc;
+}
+
+static int items(reader *r, const clY_node *n)
+{
+    if (n->kind != CLY_SEQ)
+        return fail(r, n, CL_ETYPE, "expected a list of lines, found %s", clY_kind_name(n));
+    for (uint32_t i = 0; i < n->n; i++) {
+        size_t mark = push(r, "[%u]", i);
+        int rc = item(r, n->items[i]);
+        pop(r, mark);
+        if (rc != CL_OK)
+            return rc;
+    }
+    return CL_OK;
+}
+
+/* "usage": { "WELCOME10": { "total": 152, "user": 0, "spent": "1520.00" } } */
+static int usage(reader *r, const clY_node *n)
+{
+    static const char *const keys[] = {"total", "user", "spent"};
+    if (n->kind != CLY_MAP)
+        return fail(r, n, CL_ETYPE, "expected an object of codes, found %s", clY_kind_name(n));
+    for (uint32_t i = 0; i < n->n; i++) {
+        const clY_node *code = n->items[2 * i], *v = n->items[2 * i + 1];
+        size_t mark = push(r, ".%s", code->str);
+        int64_t x[3] = {0, 0, 0};
+        int rc = check_keys(r, v, keys, CL_COUNTOF(keys));
+        for (int k = 0; k < 3 && rc == CL_OK; k++) {
+            const clY_node *f = clY_get(v, keys[k]);
+            if (is_null(f))
+                continue;
+            size_t m2 = push(r, ".%s", keys[k]);
+            rc = k < 2 ? integer(r, f, 0, &x[k]) : amount(r, f, &x[k]);
+            pop(r, m2);
+        }
+        if (rc == CL_OK && clX_usage_of(r->ctx, code->str, code->n) != NULL)
+            rc = fail(r, code, CL_EDUPLICATE, "usage of %s is given twice", code->str);
+        if (rc == CL_OK)
+            rc = status(r, v, cl_context_set_usage(r->ctx, code->str, x[0], x[1], x[2]));
+        pop(r, mark);
+        if (rc != CL_OK)
+            return rc;
+    }
+    return CL_OK;
+}
+
+/* ------------------------------------------------------------------------
+ * The whole context
+ * ------------------------------------------------------------------------ */
+
+static int head(reader *r, const clY_node *n)
+{
+    static const char *const keys[] = {"now", "timezone", "currency", "codes", "user", "order",
+                                       "payment", "shipping", "items", "usage"};
+    int rc = check_keys(r, n, keys, CL_COUNTOF(keys));
+    if (rc != CL_OK)
+        return rc;
+    const clY_node *now = clY_get(n, "now"), *cur = clY_get(n, "currency");
+    const clY_node *tz = clY_get(n, "timezone");
+    if (is_null(now) || is_null(cur) || is_null(clY_get(n, "items")))
+        return fail(r, n, CL_EMISSING, "a context needs now, currency and items");
+    const char *s;
+    int64_t t;
+    size_t mark = push(r, "now");
+    if ((rc = text(r, now, &s)) == CL_OK && !clT_parse_instant(s, now->n, &t))
+        rc = fail(r, now, CL_EDATE, "expected an RFC 3339 instant such as "
+                  "\"2026-11-28T15:30:00Z\", found \"%s\"", s);
+    pop(r, mark);
+    if (rc == CL_OK)
+        cl_context_set_now(r->ctx, t);
+    if (rc == CL_OK) {
+        mark = push(r, "currency");
+        if ((rc = text(r, cur, &s)) == CL_OK && cl_context_set_currency(r->ctx, s) != CL_OK)
+            rc = fail(r, cur, CL_ECURRENCY, "unknown currency \"%s\"", s);
+        pop(r, mark);
+    }
+    if (rc == CL_OK && !is_null(tz)) {
+        mark = push(r, "timezone");
+        if ((rc = text(r, tz, &s)) == CL_OK) {
+            rc = clT_zone_load(r->ctx->env, s, tz->n, &r->ctx->zone, r->err);
+            if (rc != CL_OK)
+                rc = fail(r, tz, rc, "unknown time zone \"%s\"", s);
+        }
+        pop(r, mark);
+    }
+    return rc;
+}
+
+int clX_from_node(cl_context *ctx, const clY_doc *doc, const clY_node *node, cl_error *err)
+{
+    cl_context_clear(ctx);
+    reader r = {.ctx = ctx, .doc = doc, .err = err};
+    int rc = head(&r, node);
+    static const struct {
+        const char *key;
+        int (*read)(reader *, const clY_node *);
+    } parts[] = {
+        {"user", user}, {"order", order}, {"payment", payment}, {"shipping", shipping},
+        {"items", items}, {"usage", usage},
+    };
+    for (size_t i = 0; i < CL_COUNTOF(parts) && rc == CL_OK; i++) {
+        const clY_node *v = clY_get(node, parts[i].key);
+        if (is_null(v))
+            continue;
+        size_t mark = push(&r, "%s", parts[i].key);
+        rc = parts[i].read(&r, v);
+        pop(&r, mark);
+    }
+    const clY_node *codes = clY_get(node, "codes");
+    if (rc == CL_OK && !is_null(codes)) {
+        size_t mark = push(&r, "codes");
+        rc = strings(&r, codes, add_code, 0);
+        pop(&r, mark);
+    }
+    if (rc != CL_OK)
+        cl_context_clear(ctx);
+    return rc;
+}
+
+CL_API cl_status cl_context_parse(cl_context *ctx, const char *text_, size_t len, cl_error *err)
+{
+    clE_clear(err);
+    clE_source(err, "<context>");
+    if (ctx == NULL || (text_ == NULL && len > 0))
+        return (cl_status)clE_set(err, CL_EINVAL, (cl_pos){0, 0, 0}, "no context given");
+    clY_doc doc;
+    int rc = clY_load(ctx->env, text_ ? text_ : "", len, &doc, err);
+    if (rc == CL_OK && doc.nroots != 1)
+        rc = clE_set(err, CL_ESYNTAX, (cl_pos){1, 1, 0}, "expected one JSON object");
+    if (rc == CL_OK)
+        rc = clX_from_node(ctx, &doc, doc.roots[0], err);
+    else
+        cl_context_clear(ctx);
+    clY_free(&doc);
+    return (cl_status)rc;
+}

@@ -1,0 +1,557 @@
+/*
+ * select.c - evaluating coupons against a context, and choosing the best
+ * combination (SPEC section 6).
+ *
+ * The search: every applicable exclusive candidate alone, and every set of
+ * stackable candidates (at most one per group, at most max_coupons), each
+ * applied in priority order on what the ones before it left. It walks the
+ * stackables depth-first in application order, deciding for each whether it
+ * is taken, and prunes a branch when even the standalone discounts of all
+ * the candidates still to come (an upper bound of what each can add on top
+ * of others) cannot reach the best total found. The result is optimal, not
+ * greedy; ties go to fewer coupons, then the higher first priority, then
+ * the smaller codes.
+ */
+#include "vm.h"
+
+#include "money.h"
+
+#include <stdio.h>
+
+typedef struct cand {
+    size_t index;             /* in the program */
+    const clP_unit *u;
+    const clP_coupon *c;
+    size_t outcome;           /* its outcome in the scratch result */
+    int64_t alone;            /* discount + shipping discount on the original cart */
+} cand;
+
+typedef struct sel {
+    cl_result scratch;        /* every candidate's conditions */
+    CL_VEC(cand) cands;       /* applicable candidates */
+    CL_VEC(int64_t) mem;      /* remainders for each depth, line shares */
+    CL_VEC(size_t) idx;       /* current and best choices */
+} sel;
+
+void clS_free(cl_vm *vm);
+void clS_free(cl_vm *vm)
+{
+    sel *s = vm->sel;
+    if (s == NULL)
+        return;
+    clR_free(&s->scratch);
+    CL_VEC_FREE(vm->env, s->cands);
+    CL_VEC_FREE(vm->env, s->mem);
+    CL_VEC_FREE(vm->env, s->idx);
+    clB_free(vm->env, s, sizeof *s);
+    vm->sel = NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * Evaluation
+ * ------------------------------------------------------------------------ */
+
+static int begin(cl_vm *vm, const cl_program *p, const cl_context *ctx, cl_error *err)
+{
+    clE_clear(err);
+    vm->err = err;
+    if (p == NULL || ctx == NULL)
+        return clE_set(err, CL_EINVAL, (cl_pos){0, 0, 0}, "no program or no context");
+    if (!ctx->has_now || ctx->exponent < 0)
+        return clE_set(err, CL_EINVAL, (cl_pos){0, 0, 0}, "the context needs now and currency");
+    clR_reset(&vm->res);
+    memcpy(vm->res.currency, ctx->currency, sizeof vm->res.currency);
+    vm->res.exponent = ctx->exponent;
+    vm->res.totals[CL_TOTAL_SUBTOTAL] = ctx->subtotal;
+    vm->res.totals[CL_TOTAL_SHIPPING] = ctx->has_shipping ? ctx->shipping : 0;
+    vm->res.totals[CL_TOTAL_TOTAL] = ctx->subtotal + vm->res.totals[CL_TOTAL_SHIPPING];
+    vm->lt_valid = 0;
+    if (!clV_scratch_reserve(vm, ctx->items.n + 1))
+        return clE_set(err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
+    return CL_OK;
+}
+
+/* Per-line amounts of the original cart into rem. */
+static void original(const cl_context *ctx, int64_t *rem)
+{
+    for (size_t i = 0; i < ctx->items.n; i++)
+        rem[i] = ctx->items.v[i].amount;
+}
+
+/* Fills the newest outcome's amounts from a computed discount. */
+static int record_discount(cl_vm *vm, const int64_t *lines, size_t n, int64_t total, int64_t ship)
+{
+    clR_outcome *o = &vm->res.out.v[vm->res.out.n - 1];
+    o->discount = total;
+    o->shipping = ship;
+    for (size_t i = 0; i < n; i++)
+        if (lines[i] != 0 && !clR_line_add(&vm->res, (uint32_t)i, lines[i]))
+            return clE_set(vm->err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
+    return CL_OK;
+}
+
+/* Runs coupon i alone: conditions, then (when applicable) its discount on
+ * the original cart. */
+static int eval_one(cl_vm *vm, const cl_program *p, size_t i, const cl_context *ctx,
+                    unsigned flags, int64_t *lines)
+{
+    int rc = clV_conditions(vm, p, i, ctx, flags);
+    if (rc != CL_OK || !vm->res.out.v[vm->res.out.n - 1].applicable)
+        return rc;
+    const clP_unit *u;
+    const clP_coupon *c = clP_coupon_of(p, i, &u);
+    int64_t *rem = vm->s.c, total, ship;
+    original(ctx, rem);
+    rc = clD_compute(vm, u, c, ctx, rem, ctx->has_shipping ? ctx->shipping : 0, lines, &total,
+                     &ship);
+    return rc == CL_OK ? record_discount(vm, lines, ctx->items.n, total, ship) : rc;
+}
+
+CL_API cl_status cl_vm_eval_some(cl_vm *vm, const cl_program *p, const cl_context *ctx,
+                                 const size_t *indexes, size_t n, unsigned flags,
+                                 const cl_result **out, cl_error *err)
+{
+    if (vm == NULL)
+        return CL_EINVAL;
+    int rc = begin(vm, p, ctx, err);
+    if (rc != CL_OK)
+        return (cl_status)rc;
+    size_t lines_n = ctx->items.n + 1;
+    int64_t *lines = clB_alloc(vm->env, lines_n * sizeof *lines);
+    if (lines == NULL)
+        return (cl_status)clE_set(err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
+    for (size_t k = 0; k < n && rc == CL_OK; k++) {
+        size_t i = indexes ? indexes[k] : k;
+        if (i >= p->ncoupons)
+            rc = clE_set(err, CL_ERANGE, (cl_pos){0, 0, 0}, "no coupon %zu", i);
+        else
+            rc = eval_one(vm, p, i, ctx, flags, lines);
+    }
+    clB_free(vm->env, lines, lines_n * sizeof *lines);
+    if (rc != CL_OK) {
+        clR_reset(&vm->res);
+        return (cl_status)rc;
+    }
+    if (out != NULL)
+        *out = &vm->res;
+    return CL_OK;
+}
+
+CL_API cl_status cl_vm_eval(cl_vm *vm, const cl_program *p, const cl_context *ctx,
+                            unsigned flags, const cl_result **out, cl_error *err)
+{
+    return cl_vm_eval_some(vm, p, ctx, NULL, p ? p->ncoupons : 0, flags, out, err);
+}
+
+/* ------------------------------------------------------------------------
+ * The search
+ * ------------------------------------------------------------------------ */
+
+typedef struct search {
+    cl_vm *vm;
+    const cl_context *ctx;
+    const cand *c;            /* stackable candidates in application order */
+    size_t n;
+    size_t lines;             /* lines in the cart */
+    int64_t *rem;             /* (n + 1) rows of `lines` remainders */
+    int64_t *ship;            /* (n + 1) shipping remainders */
+    int64_t *tmp;             /* one row of line shares */
+    int64_t *suffix;          /* suffix[k]: sum of alone over c[k..n) */
+    size_t *cur, ncur;        /* chosen candidates (indexes into c) */
+    int64_t cur_total;
+    size_t *best, nbest;      /* best choice so far; exclusive: best[0] = SIZE_MAX */
+    int64_t best_total;
+    const cand *best_excl;    /* the best is this exclusive candidate alone */
+    uint64_t max;             /* max coupons, 0 = no limit */
+    int rc;
+} search;
+
+static int code_cmp(const cand *a, const cand *b)
+{
+    return clB_icmp(clP_text(a->u, a->c->code), a->u->strs[a->c->code].len,
+                    clP_text(b->u, b->c->code), b->u->strs[b->c->code].len);
+}
+
+/* Application order: higher priority first, then the smaller code. */
+static int apply_cmp(const void *pa, const void *pb)
+{
+    const cand *a = pa, *b = pb;
+    if (a->c->priority != b->c->priority)
+        return a->c->priority > b->c->priority ? -1 : 1;
+    return code_cmp(a, b);
+}
+
+/* A choice seen through indexes into the stackables, or one exclusive. */
+typedef struct view {
+    const cand *base;
+    const size_t *idx;
+    size_t n;
+    const cand *single;   /* an exclusive candidate alone */
+} view;
+
+static const cand *view_at(const view *v, size_t i)
+{
+    return v->single ? v->single : &v->base[v->idx[i]];
+}
+
+/* Whether choice x (total tx) beats choice y (total ty). */
+static bool better(int64_t tx, const view *x, int64_t ty, const view *y)
+{
+    if (tx != ty)
+        return tx > ty;
+    if (x->n != y->n)
+        return x->n < y->n;
+    if (x->n == 0)
+        return false;
+    if (view_at(x, 0)->c->priority != view_at(y, 0)->c->priority)
+        return view_at(x, 0)->c->priority > view_at(y, 0)->c->priority;
+    for (size_t i = 0; i < x->n; i++) {
+        int c = code_cmp(view_at(x, i), view_at(y, i));
+        if (c != 0)
+            return c < 0;
+    }
+    return false;
+}
+
+static void leaf(search *s)
+{
+    view x = {s->c, s->cur, s->ncur, NULL};
+    view y = {s->c, s->best, s->best_excl ? 1 : s->nbest, s->best_excl};
+    if (!better(s->cur_total, &x, s->best_total, &y))
+        return;
+    memcpy(s->best, s->cur, s->ncur * sizeof *s->cur);
+    s->nbest = s->ncur;
+    s->best_total = s->cur_total;
+    s->best_excl = NULL;
+}
+
+static bool group_taken(const search *s, const cand *k)
+{
+    if (k->c->group == CL_NONE)
+        return false;
+    const char *g = clP_text(k->u, k->c->group);
+    size_t gn = k->u->strs[k->c->group].len;
+    for (size_t i = 0; i < s->ncur; i++) {
+        const cand *o = &s->c[s->cur[i]];
+        if (o->c->group != CL_NONE &&
+            clB_eq(clP_text(o->u, o->c->group), o->u->strs[o->c->group].len, g, gn))
+            return true;
+    }
+    return false;
+}
+
+static void dfs(search *s, size_t k);
+
+/* Takes candidate k on top of the current choice and searches on. */
+static void take(search *s, size_t k)
+{
+    const cand *c = &s->c[k];
+    size_t d = s->ncur, L = s->lines;
+    int64_t *rem = s->rem + d * L, *next = s->rem + (d + 1) * L, total, ship;
+    s->rc = clD_compute(s->vm, c->u, c->c, s->ctx, rem, s->ship[d], s->tmp, &total, &ship);
+    if (s->rc != CL_OK)
+        return;
+    for (size_t i = 0; i < L; i++)
+        next[i] = rem[i] - s->tmp[i];
+    s->ship[d + 1] = s->ship[d] - ship;
+    s->cur[s->ncur++] = k;
+    s->cur_total += total + ship;
+    if (c->c->stop)
+        leaf(s);           /* after a stop coupon no further coupon applies */
+    else
+        dfs(s, k + 1);
+    s->ncur--;
+    s->cur_total -= total + ship;
+}
+
+static void dfs(search *s, size_t k)
+{
+    if (s->rc != CL_OK)
+        return;
+    if (!clV_step(s->vm, 1)) {
+        s->rc = CL_ESTEPS;
+        return;
+    }
+    if (k == s->n) {
+        leaf(s);
+        return;
+    }
+    /* What is left to take off bounds what the rest can add. */
+    int64_t left = s->ship[s->ncur];
+    for (size_t i = 0; i < s->lines; i++)
+        left += s->rem[s->ncur * s->lines + i];
+    int64_t bound = s->suffix[k] < left ? s->suffix[k] : left;
+    if (s->cur_total + bound < s->best_total)
+        return;
+    if ((s->max == 0 || s->ncur < s->max) && !group_taken(s, &s->c[k]))
+        take(s, k);
+    dfs(s, k + 1);
+}
+
+/* ------------------------------------------------------------------------
+ * Candidates
+ * ------------------------------------------------------------------------ */
+
+static sel *sel_of(cl_vm *vm)
+{
+    if (vm->sel == NULL) {
+        sel *s = clB_calloc(vm->env, 1, sizeof *s);
+        if (s == NULL)
+            return NULL;
+        s->scratch.env = vm->env;
+        vm->sel = s;
+    }
+    return vm->sel;
+}
+
+/* Evaluates every candidate alone into the scratch result (swapped into
+ * vm->res while it runs); the applicable ones go to s->cands. */
+static int gather(cl_vm *vm, sel *s, const cl_program *p, const cl_context *ctx, int64_t *lines)
+{
+    cl_result keep = vm->res;
+    vm->res = s->scratch;
+    clR_reset(&vm->res);
+    s->cands.n = 0;
+    int rc = CL_OK;
+    for (size_t i = 0; i < p->ncoupons && rc == CL_OK; i++) {
+        const clP_unit *u;
+        const clP_coupon *c = clP_coupon_of(p, i, &u);
+        if (!c->automatic && !clX_entered(ctx, clP_text(u, c->code), u->strs[c->code].len))
+            continue;
+        rc = eval_one(vm, p, i, ctx, CL_EVAL_ENTERED, lines);
+        const clR_outcome *o = &vm->res.out.v[vm->res.out.n - 1];
+        if (rc != CL_OK || !o->applicable)
+            continue;
+        cand x = {i, u, c, vm->res.out.n - 1, o->discount + o->shipping};
+        if (!CL_PUSH(vm->env, s->cands, x))
+            rc = clE_set(vm->err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
+    }
+    s->scratch = vm->res;
+    vm->res = keep;
+    return rc;
+}
+
+/* Sizes the search's arrays for n stackables and L lines. */
+static int prepare(cl_vm *vm, sel *s, search *x, size_t n, size_t L)
+{
+    size_t need = (n + 1) * L + (n + 1) + L + (n + 1);
+    s->mem.n = 0;
+    s->idx.n = 0;
+    if (!CL_RESERVE(vm->env, s->mem, need) || !CL_RESERVE(vm->env, s->idx, 2 * n + 2))
+        return clE_set(vm->err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
+    x->rem = s->mem.v;
+    x->ship = x->rem + (n + 1) * L;
+    x->tmp = x->ship + (n + 1);
+    x->suffix = x->tmp + L;
+    x->cur = s->idx.v;
+    x->best = s->idx.v + n + 1;
+    return CL_OK;
+}
+
+/* Runs the search over the candidates; fills x->best / x->best_excl. */
+static int choose(cl_vm *vm, sel *s, const cl_program *p, const cl_context *ctx, search *x)
+{
+    qsort(s->cands.v, s->cands.n, sizeof *s->cands.v, apply_cmp);
+    /* Exclusive candidates first (each alone), stackables after, in order. */
+    size_t ns = 0;
+    for (size_t i = 0; i < s->cands.n; i++)
+        ns += !s->cands.v[i].c->exclusive;
+    memset(x, 0, sizeof *x);
+    x->vm = vm;
+    x->ctx = ctx;
+    x->lines = ctx->items.n;
+    x->max = p->max_coupons;
+    int rc = prepare(vm, s, x, ns, ctx->items.n);
+    if (rc != CL_OK)
+        return rc;
+    cand *stack = s->cands.v + (s->cands.n - ns);
+    /* Partition: stable, exclusives to the front. */
+    size_t e = 0;
+    for (size_t i = 0; i < s->cands.n; i++)
+        if (s->cands.v[i].c->exclusive) {
+            cand t = s->cands.v[i];
+            memmove(s->cands.v + e + 1, s->cands.v + e, (i - e) * sizeof t);
+            s->cands.v[e++] = t;
+        }
+    for (size_t i = 0; i < e; i++) {
+        const cand *c = &s->cands.v[i];
+        view vc = {NULL, NULL, 1, c};
+        view vb = {NULL, NULL, x->best_excl ? 1 : 0, x->best_excl};
+        if (better(c->alone, &vc, x->best_total, &vb)) {
+            x->best_excl = c;
+            x->best_total = c->alone;
+        }
+    }
+    x->c = stack;
+    x->n = ns;
+    x->suffix[ns] = 0;
+    for (size_t k = ns; k-- > 0;)
+        x->suffix[k] = x->suffix[k + 1] + stack[k].alone;
+    original(ctx, x->rem);
+    x->ship[0] = ctx->has_shipping ? ctx->shipping : 0;
+    vm->steps = 0;
+    dfs(x, 0);
+    return x->rc;
+}
+
+/* ------------------------------------------------------------------------
+ * The choice as a result
+ * ------------------------------------------------------------------------ */
+
+/* Copies a scratch outcome (conditions only: program messages) into res. */
+static int copy_outcome(cl_vm *vm, const cl_result *from, size_t i)
+{
+    const clR_outcome *o = &from->out.v[i];
+    if (clR_begin(&vm->res, o->coupon, o->code) == NULL)
+        return CL_ENOMEM;
+    for (uint32_t k = 0; k < o->reason_count; k++) {
+        const clR_reason *r = &from->reasons.v[o->reason_first + k];
+        if (!clR_reason_add(&vm->res, r->code, r->line, r->msg ? r->msg
+                                                               : from->text.p + r->off))
+            return CL_ENOMEM;
+    }
+    return CL_OK;
+}
+
+/* Applies the chosen coupons in order and records each one's share. */
+static int record_applied(cl_vm *vm, const search *x, const cl_context *ctx, const cand **chosen,
+                          size_t n)
+{
+    size_t L = ctx->items.n;
+    int64_t *rem = x->rem, *lines = x->tmp, ship_rem = ctx->has_shipping ? ctx->shipping : 0;
+    int64_t sum = 0, ship_sum = 0;
+    original(ctx, rem);
+    for (size_t k = 0; k < n; k++) {
+        int64_t total, ship;
+        int rc = clD_compute(vm, chosen[k]->u, chosen[k]->c, ctx, rem, ship_rem, lines, &total,
+                             &ship);
+        if (rc == CL_OK && clR_begin(&vm->res, (long)chosen[k]->index,
+                                     clP_text(chosen[k]->u, chosen[k]->c->code)) == NULL)
+            rc = CL_ENOMEM;
+        if (rc != CL_OK)
+            return rc;
+        vm->res.out.v[vm->res.out.n - 1].applicable = 1;
+        if ((rc = record_discount(vm, lines, L, total, ship)) != CL_OK)
+            return rc;
+        for (size_t i = 0; i < L; i++)
+            rem[i] -= lines[i];
+        ship_rem -= ship;
+        sum += total;
+        ship_sum += ship;
+    }
+    vm->res.napplied = n;
+    vm->res.totals[CL_TOTAL_DISCOUNT] = sum;
+    vm->res.totals[CL_TOTAL_SHIPPING_DISCOUNT] = ship_sum;
+    vm->res.totals[CL_TOTAL_TOTAL] = ctx->subtotal - sum +
+                                     (ctx->has_shipping ? ctx->shipping : 0) - ship_sum;
+    return CL_OK;
+}
+
+/* Why an applicable candidate is not in the choice. */
+static bool explain(cl_vm *vm, const cand *c, const cand **chosen, size_t n, uint64_t max)
+{
+    cl_result *r = &vm->res;
+    const char *code = clP_text(c->u, c->c->code);
+    if (n == 1 && chosen[0]->c->exclusive)
+        return clR_reason_addf(r, CL_R_NOT_COMBINABLE, c->c->line, "coupon %s is exclusive and "
+                               "gives more on its own", clP_text(chosen[0]->u, chosen[0]->c->code));
+    if (c->c->exclusive)
+        return clR_reason_addf(r, CL_R_NOT_COMBINABLE, c->c->line, "%s is exclusive, and the "
+                               "chosen combination gives more", code);
+    for (size_t k = 0; k < n && c->c->group != CL_NONE; k++) {
+        const cand *o = chosen[k];
+        if (o->c->group != CL_NONE && strcmp(clP_text(o->u, o->c->group),
+                                             clP_text(c->u, c->c->group)) == 0)
+            return clR_reason_addf(r, CL_R_NOT_COMBINABLE, c->c->line, "only one coupon of group "
+                                   "%s applies per order, and %s gives more",
+                                   clP_text(c->u, c->c->group), clP_text(o->u, o->c->code));
+    }
+    for (size_t k = 0; k < n; k++)
+        if (chosen[k]->c->stop && apply_cmp(chosen[k], c) < 0)
+            return clR_reason_addf(r, CL_R_NOT_COMBINABLE, c->c->line, "no coupon applies after "
+                                   "%s", clP_text(chosen[k]->u, chosen[k]->c->code));
+    if (max != 0 && n >= max)
+        return clR_reason_addf(r, CL_R_NOT_COMBINABLE, c->c->line, "at most %llu coupons apply "
+                               "per order", (unsigned long long)max);
+    return clR_reason_addf(r, CL_R_NOT_COMBINABLE, c->c->line, "adding %s does not improve the "
+                           "chosen combination", code);
+}
+
+/* Rejected candidates in program order, then unknown codes as entered. */
+static int record_rejected(cl_vm *vm, sel *s, const cl_program *p, const cl_context *ctx,
+                           const cand **chosen, size_t n)
+{
+    const cl_result *from = &s->scratch;
+    for (size_t i = 0; i < from->out.n; i++) {
+        const clR_outcome *o = &from->out.v[i];
+        bool in = false;
+        for (size_t k = 0; k < n && !in; k++)
+            in = chosen[k]->outcome == i;
+        if (in)
+            continue;
+        if (copy_outcome(vm, from, i) != CL_OK)
+            return CL_ENOMEM;
+        if (!o->applicable)
+            continue;
+        for (size_t k = 0; k < s->cands.n; k++)
+            if (s->cands.v[k].outcome == i && !explain(vm, &s->cands.v[k], chosen, n,
+                                                       p->max_coupons))
+                return CL_ENOMEM;
+    }
+    for (uint32_t i = 0; i < ctx->codes.n; i++) {
+        const clX_str *code = &ctx->codes.v[i];
+        bool seen = cl_program_find(p, code->p) >= 0;
+        for (uint32_t k = 0; k < i && !seen; k++)
+            seen = clB_ieq(ctx->codes.v[k].p, ctx->codes.v[k].n, code->p, code->n);
+        if (seen)
+            continue;
+        if (clR_begin(&vm->res, -1, code->p) == NULL ||
+            !clR_reason_addf(&vm->res, CL_R_UNKNOWN_CODE, 0, "%s is not a valid code", code->p))
+            return CL_ENOMEM;
+    }
+    return CL_OK;
+}
+
+CL_API cl_status cl_vm_best(cl_vm *vm, const cl_program *p, const cl_context *ctx,
+                            const cl_result **out, cl_error *err)
+{
+    if (vm == NULL)
+        return CL_EINVAL;
+    int rc = begin(vm, p, ctx, err);
+    sel *s = rc == CL_OK ? sel_of(vm) : NULL;
+    if (rc == CL_OK && s == NULL)
+        rc = clE_set(err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
+    int64_t *lines = NULL;
+    size_t L = ctx ? ctx->items.n + 1 : 0;
+    if (rc == CL_OK && (lines = clB_alloc(vm->env, L * sizeof *lines)) == NULL)
+        rc = clE_set(err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
+    search x;
+    if (rc == CL_OK)
+        rc = gather(vm, s, p, ctx, lines);
+    if (rc == CL_OK)
+        rc = choose(vm, s, p, ctx, &x);
+    clB_free(vm->env, lines, L * sizeof *lines);
+    size_t n = 0, nchosen = s ? s->cands.n + 1 : 1;
+    const cand **chosen = clB_alloc(vm->env, nchosen * sizeof *chosen);
+    if (rc == CL_OK && chosen == NULL)
+        rc = clE_set(err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
+    if (rc == CL_OK && x.best_excl != NULL)
+        chosen[n++] = x.best_excl;
+    for (size_t i = 0; rc == CL_OK && x.best_excl == NULL && i < x.nbest; i++)
+        chosen[n++] = &x.c[x.best[i]];
+    vm->res.is_best = 1;
+    if (rc == CL_OK)
+        rc = record_applied(vm, &x, ctx, chosen, n);
+    if (rc == CL_OK)
+        rc = record_rejected(vm, s, p, ctx, chosen, n);
+    clB_free(vm->env, chosen, nchosen * sizeof *chosen);
+    if (rc == CL_ENOMEM && (err == NULL || err->code == CL_OK))
+        clE_set(err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
+    if (rc != CL_OK) {
+        clR_reset(&vm->res);
+        return (cl_status)rc;
+    }
+    if (out != NULL)
+        *out = &vm->res;
+    return CL_OK;
+}

@@ -1,0 +1,658 @@
+/*
+ * vm.c - the virtual machine that runs a coupon's conditions.
+ *
+ * The code it runs has been verified (verify.c): operands are in range,
+ * jumps go forward inside the coupon, and the stack types of opcodes.def
+ * hold on every path. So the dispatch loop checks nothing the verifier
+ * already proved. Values on the stack are untagged: the verifier knows
+ * which slot holds an integer, a string or a boolean.
+ */
+#include "vm.h"
+
+#include "money.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+typedef union value {
+    int64_t i;            /* integers, amounts and booleans (0 / 1) */
+    struct {
+        const char *p;
+        uint32_t n;
+    } s;
+} value;
+
+/* ------------------------------------------------------------------------
+ * The VM object
+ * ------------------------------------------------------------------------ */
+
+CL_API cl_vm *cl_vm_new(const cl_env *env)
+{
+    if (env == NULL)
+        return NULL;
+    cl_vm *vm = clB_calloc(env, 1, sizeof *vm);
+    if (vm == NULL)
+        return NULL;
+    vm->env = env;
+    vm->res.env = env;
+    vm->res.exponent = 2;
+    if (!clR_matcher_init(env, &vm->re)) {
+        clB_free(env, vm, sizeof *vm);
+        return NULL;
+    }
+    return vm;
+}
+
+static void scratch_free(cl_vm *vm)
+{
+    const cl_env *env = vm->env;
+    size_t n = vm->s.cap;
+    clB_free(env, vm->s.a, n * sizeof *vm->s.a);
+    clB_free(env, vm->s.b, n * sizeof *vm->s.b);
+    clB_free(env, vm->s.c, n * sizeof *vm->s.c);
+    clB_free(env, vm->s.perm, n * sizeof *vm->s.perm);
+    clB_free(env, vm->s.perm2, n * sizeof *vm->s.perm2);
+    clB_free(env, vm->s.elig, n * sizeof *vm->s.elig);
+    memset(&vm->s, 0, sizeof vm->s);
+}
+
+void clS_free(cl_vm *vm);
+
+CL_API void cl_vm_free(cl_vm *vm)
+{
+    if (vm == NULL)
+        return;
+    clR_matcher_free(&vm->re);
+    clR_free(&vm->res);
+    scratch_free(vm);
+    clS_free(vm);
+    clB_free(vm->env, vm, sizeof *vm);
+}
+
+bool clV_scratch_reserve(cl_vm *vm, size_t n)
+{
+    if (n <= vm->s.cap)
+        return true;
+    size_t cap = vm->s.cap ? vm->s.cap : 16;
+    while (cap < n)
+        cap *= 2;
+    scratch_free(vm);
+    const cl_env *env = vm->env;
+    vm->s.a = clB_alloc(env, cap * sizeof *vm->s.a);
+    vm->s.b = clB_alloc(env, cap * sizeof *vm->s.b);
+    vm->s.c = clB_alloc(env, cap * sizeof *vm->s.c);
+    vm->s.perm = clB_alloc(env, cap * sizeof *vm->s.perm);
+    vm->s.perm2 = clB_alloc(env, cap * sizeof *vm->s.perm2);
+    vm->s.elig = clB_alloc(env, cap * sizeof *vm->s.elig);
+    vm->s.cap = cap;
+    if (!vm->s.a || !vm->s.b || !vm->s.c || !vm->s.perm || !vm->s.perm2 || !vm->s.elig) {
+        scratch_free(vm);
+        return false;
+    }
+    return true;
+}
+
+bool clV_step(cl_vm *vm, uint64_t k)
+{
+    vm->steps += k;
+    if (CL_LIKELY(vm->steps <= vm->env->limits[CL_LIMIT_STEPS]))
+        return true;
+    clE_set(vm->err, CL_ESTEPS, (cl_pos){0, 0, 0}, "evaluation exceeded its budget of %llu "
+            "steps", (unsigned long long)vm->env->limits[CL_LIMIT_STEPS]);
+    return false;
+}
+
+/* ------------------------------------------------------------------------
+ * Strings and regexes
+ * ------------------------------------------------------------------------ */
+
+/* Whether s starts with a member of set; tries each prefix length of s
+ * when that is fewer lookups than scanning the members. */
+static bool has_prefix(const clP_unit *u, uint32_t set, const char *s, size_t n)
+{
+    const clP_set *st = &u->sets[set];
+    if (n < st->count) {
+        for (size_t k = 1; k <= n; k++)
+            if (clP_set_has(u, set, s, k))
+                return true;
+        return false;
+    }
+    for (uint32_t i = 0; i < st->count; i++) {
+        const clP_str *m = &u->strs[u->items[st->first + i]];
+        if (m->len <= n && (st->fold ? clB_ieq(s, m->len, u->pool + m->off, m->len)
+                                     : memcmp(s, u->pool + m->off, m->len) == 0))
+            return true;
+    }
+    return false;
+}
+
+/* 1 match, 0 no match, -1 error (a match limit; vm->err set). */
+static int match(cl_vm *vm, const clP_unit *u, uint32_t re, const char *s, size_t n)
+{
+    int rc = clR_match(&vm->re, u->re[re], s, n);
+    if (rc >= 0)
+        return rc;
+    if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
+        rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT ||
+        rc == PCRE2_ERROR_NOMEMORY) {
+        clE_set(vm->err, CL_ELIMIT, (cl_pos){u->regexes[re].line, u->regexes[re].col, 0},
+                "the regex at line %" PRIu32 " exceeded its match limit", u->regexes[re].line);
+        return -1;
+    }
+    return 0; /* a subject that is not valid UTF-8 cannot match */
+}
+
+static bool tags_any(const clP_unit *u, uint32_t set, const clX_list *tags)
+{
+    for (uint32_t i = 0; i < tags->n; i++)
+        if (clP_set_has(u, set, tags->v[i].p, tags->v[i].n))
+            return true;
+    return false;
+}
+
+static bool tags_all(const clP_unit *u, uint32_t set, const clX_list *tags)
+{
+    const clP_set *st = &u->sets[set];
+    for (uint32_t k = 0; k < st->count; k++) {
+        const clP_str *m = &u->strs[u->items[st->first + k]];
+        bool found = false;
+        for (uint32_t i = 0; i < tags->n && !found; i++)
+            found = clB_eq(tags->v[i].p, tags->v[i].n, u->pool + m->off, m->len);
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+static bool tags_test(const clP_unit *u, int mode, uint32_t set, const clX_list *tags)
+{
+    switch (mode) {
+    case TAGS_ANY: return tags_any(u, set, tags);
+    case TAGS_ALL: return tags_all(u, set, tags);
+    default: return !tags_any(u, set, tags);
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * Line filters
+ * ------------------------------------------------------------------------ */
+
+/* Whether a category path c is in, or under, a path of set. */
+static bool in_categories(const clP_unit *u, uint32_t set, const clX_list *cats)
+{
+    for (uint32_t i = 0; i < cats->n; i++) {
+        const char *c = cats->v[i].p;
+        uint32_t n = cats->v[i].n;
+        if (clP_set_has(u, set, c, n))
+            return true;
+        for (uint32_t k = 0; k < n; k++)
+            if (c[k] == '/' && clP_set_has(u, set, c, k))
+                return true;
+    }
+    return false;
+}
+
+static int spred_test(cl_vm *vm, const clP_unit *u, const clP_spred *p, const clX_str *s)
+{
+    switch ((clP_spk)p->kind) {
+    case SP_EQ:
+        return clB_eq(s->p, s->n, clP_text(u, p->arg), u->strs[p->arg].len);
+    case SP_NE:
+        return !clB_eq(s->p, s->n, clP_text(u, p->arg), u->strs[p->arg].len);
+    case SP_IN:
+        return clP_set_has(u, p->arg, s->p, s->n);
+    case SP_NOT_IN:
+        return !clP_set_has(u, p->arg, s->p, s->n);
+    case SP_PREFIX:
+        return has_prefix(u, p->arg, s->p, s->n);
+    case SP_MATCH:
+        return match(vm, u, p->arg, s->p, s->n);
+    default:
+        return 0;
+    }
+}
+
+/* All the string predicates [first, first+count) hold for s. */
+static int spreds_hold(cl_vm *vm, const clP_unit *u, uint32_t first, uint32_t count,
+                       const clX_str *s)
+{
+    for (uint32_t k = 0; k < count; k++) {
+        int r = spred_test(vm, u, &u->spreds[first + k], s);
+        if (r != 1)
+            return r;
+    }
+    return 1;
+}
+
+static bool ipred_test(const clP_unit *u, const clP_ipred *p, int64_t v)
+{
+    const int64_t *x = &u->ints[p->arg];
+    switch ((clP_ipk)p->kind) {
+    case IP_EQ: return v == x[0];
+    case IP_NE: return v != x[0];
+    case IP_LT: return v < x[0];
+    case IP_LE: return v <= x[0];
+    case IP_GT: return v > x[0];
+    case IP_GE: return v >= x[0];
+    case IP_BETWEEN: return v >= x[0] && v <= x[1];
+    case IP_IN: return clP_iset_has(u, p->arg, v);
+    case IP_NOT_IN: return !clP_iset_has(u, p->arg, v);
+    case IP_EVERY: return v >= x[1] && ((uint64_t)v - (uint64_t)x[1]) % (uint64_t)x[0] == 0;
+    default: return false;
+    }
+}
+
+int clV_line_matches(cl_vm *vm, const clP_unit *u, const clP_filter *f, const clX_item *it)
+{
+    if (f->on_sale && (f->on_sale == 1) != (it->on_sale != 0))
+        return 0;
+    for (uint32_t k = 0; k < f->price_count; k++)
+        if (!ipred_test(u, &u->ipreds[f->price_first + k], it->unit_price))
+            return 0;
+    if (f->cat != CL_NONE && !in_categories(u, f->cat, &it->categories))
+        return 0;
+    if (f->xcat != CL_NONE && in_categories(u, f->xcat, &it->categories))
+        return 0;
+    if (f->tags != CL_NONE && !tags_test(u, f->tags_mode, f->tags, &it->tags))
+        return 0;
+    int r = spreds_hold(vm, u, f->sku_first, f->sku_count, &it->sku);
+    if (r != 1)
+        return r;
+    if (f->xsku_count > 0) {
+        r = spreds_hold(vm, u, f->xsku_first, f->xsku_count, &it->sku);
+        if (r != 0)
+            return r < 0 ? r : 0;
+    }
+    return 1;
+}
+
+/* ITEMS: enough units (and money) of matching lines. -1 on error. */
+static int items_met(cl_vm *vm, const clP_unit *u, uint32_t filter, const cl_context *ctx)
+{
+    const clP_filter *f = &u->filters[filter];
+    int64_t qty = 0, amount = 0;
+    if (!clV_step(vm, ctx->items.n))
+        return -1;
+    for (size_t i = 0; i < ctx->items.n; i++) {
+        const clX_item *it = &ctx->items.v[i];
+        int r = clV_line_matches(vm, u, f, it);
+        if (r < 0)
+            return -1;
+        if (r == 1) {
+            qty += it->quantity;       /* the context's sums did not overflow */
+            amount += it->amount;
+        }
+    }
+    return qty >= f->min_quantity && qty > 0 && amount >= f->min_amount;
+}
+
+/* ------------------------------------------------------------------------
+ * Time
+ * ------------------------------------------------------------------------ */
+
+/* The zone a coupon's local times use: its own (or its file's), else the
+ * context's, else UTC (NULL). */
+static const clT_zone *zone_of(const clP_unit *u, const clP_coupon *c, const cl_context *ctx)
+{
+    return c->zone != CL_NONE ? u->zones[c->zone] : ctx->zone;
+}
+
+static const clT_local *local_now(cl_vm *vm, const clT_zone *z, const cl_context *ctx)
+{
+    if (!vm->lt_valid || vm->lt_zone != z || vm->lt_now != ctx->now) {
+        vm->lt = clT_localize(z, ctx->now);
+        vm->lt_zone = z;
+        vm->lt_now = ctx->now;
+        vm->lt_valid = 1;
+    }
+    return &vm->lt;
+}
+
+/* The day of a calendar entry in year y (days since epoch), or INT64_MIN. */
+static int64_t calendar_day(const clP_calendar *c, int32_t y)
+{
+    int64_t d;
+    switch ((clP_calk)c->kind) {
+    case CAL_DATE:
+        d = c->date;
+        break;
+    case CAL_ANNUAL:
+        if (c->day > clT_days_in_month(y, c->month))
+            return INT64_MIN; /* 02-29 in a common year */
+        d = clT_days_from_civil(y, c->month, c->day);
+        break;
+    case CAL_NTH:
+        d = clT_nth_weekday(y, c->month, c->weekday, c->n);
+        if (d == INT64_MIN)
+            return d;
+        break;
+    case CAL_EASTER:
+        d = clT_easter(y);
+        break;
+    default:
+        d = clT_orthodox_easter(y);
+        break;
+    }
+    if (c->observed && c->kind != CAL_EASTER && c->kind != CAL_ORTHODOX) {
+        int wd = clT_weekday(d);
+        d += wd == 5 ? -1 : wd == 6 ? 1 : 0;
+    }
+    return d + c->offset;
+}
+
+/* Whether local day `days` of year y falls on the occasion (checking the
+ * occasions of the years around it, for spans and offsets across the new
+ * year). */
+static bool calendar_has(const clP_calendar *c, int64_t days, int32_t y)
+{
+    if (c->kind == CAL_DATE) {
+        int64_t d = calendar_day(c, y);
+        return days >= d && days < d + c->span;
+    }
+    for (int32_t k = y - 1; k <= y + 1; k++) {
+        int64_t d = calendar_day(c, k);
+        if (d != INT64_MIN && days >= d && days < d + c->span)
+            return true;
+    }
+    return false;
+}
+
+static bool date_matches(const clP_unit *u, const clP_datespec *ds, const clT_local *lt)
+{
+    int md = lt->date.month * 100 + lt->date.day;
+    switch ((clP_datek)ds->kind) {
+    case DS_ON:
+        return (ds->full != CL_NONE && clP_iset_has(u, ds->full, lt->days)) ||
+               (ds->annual != CL_NONE && clP_iset_has(u, ds->annual, md));
+    case DS_BETWEEN:
+        if (!ds->annual_range)
+            return lt->days >= ds->from && lt->days <= ds->to;
+        if (ds->from <= ds->to)
+            return md >= ds->from && md <= ds->to;
+        return md >= ds->from || md <= ds->to;
+    default:
+        return (ds->months == 0 || (ds->months & (1u << lt->date.month))) &&
+               (ds->days == 0 || (ds->days & (1u << lt->date.day)));
+    }
+}
+
+/* The day of an every-year date (month, day) in year y; 29 February moves
+ * to 28 February in common years (birthdays and anniversaries). */
+static int64_t yearly(int32_t y, int month, int day)
+{
+    if (month == 2 && day == 29 && !clT_is_leap(y))
+        day = 28;
+    return clT_days_from_civil(y, month, day);
+}
+
+/* Within `within` days of the yearly day of `date` in the nearest year;
+ * years (an iset or CL_NONE) restricts how many years after `date`. */
+static bool near_yearly(const clP_unit *u, int64_t date, const clT_local *lt, int64_t within,
+                        uint32_t years, bool need_year)
+{
+    clT_date d = clT_civil_from_days(date);
+    for (int32_t y = lt->date.year - 1; y <= lt->date.year + 1; y++) {
+        int64_t diff = lt->days - yearly(y, d.month, d.day);
+        if (diff < -within || diff > within)
+            continue;
+        int64_t age = (int64_t)y - d.year;
+        if (need_year && age < 1)
+            continue;
+        if (years != CL_NONE && !clP_iset_has(u, years, age))
+            continue;
+        return true;
+    }
+    return false;
+}
+
+/* ------------------------------------------------------------------------
+ * The dispatch loop
+ * ------------------------------------------------------------------------ */
+
+/* Records the message of REQUIRE/GUARD/TARGET as a failed reason. */
+static bool fail_with(cl_vm *vm, const clP_unit *u, uint32_t msg)
+{
+    const clP_msg *m = &u->msgs[msg];
+    return clR_reason_add(&vm->res, m->reason, m->line, clP_text(u, m->text));
+}
+
+static int oom(cl_vm *vm)
+{
+    return clE_set(vm->err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
+}
+
+int clV_conditions(cl_vm *vm, const cl_program *p, size_t index, const cl_context *ctx,
+                   unsigned flags)
+{
+    const clP_unit *u;
+    const clP_coupon *cp = clP_coupon_of(p, index, &u);
+    clR_outcome *o = clR_begin(&vm->res, (long)index, clP_text(u, cp->code));
+    if (o == NULL)
+        return oom(vm);
+    vm->steps = 0;
+    value stack[CLP_MAX_STACK];
+    value *sp = stack; /* next free slot */
+    bool ok = true;
+    const clP_insn *code = u->code;
+    uint32_t pc = cp->entry;
+    for (;;) {
+        const clP_insn *in = &code[pc++];
+        if (CL_UNLIKELY(!clV_step(vm, 1)))
+            return CL_ESTEPS;
+        switch ((clP_opcode)in->op) {
+        /* LOAD_STR: a string field. An absent field pushes false and jumps
+         * past the tests, straight to the REQUIRE that consumes it. */
+        case OP_LOAD_STR: {
+            const clX_str *s = &ctx->str[in->a];
+            if (s->p == NULL) {
+                (sp++)->i = 0;
+                pc = in->c;
+            } else {
+                sp->s.p = s->p;
+                sp->s.n = s->n;
+                sp++;
+            }
+            break;
+        }
+        case OP_LOAD_INT: {
+            int64_t v;
+            if (!clX_int(ctx, in->a, &v)) {
+                (sp++)->i = 0;
+                pc = in->c;
+            } else {
+                (sp++)->i = v;
+            }
+            break;
+        }
+        /* LOAD_AMT: cart.subtotal is always there; shipping.amount may not be. */
+        case OP_LOAD_AMT:
+            if (in->a == FLD_CART_SUBTOTAL) {
+                (sp++)->i = ctx->subtotal;
+            } else if (!ctx->has_shipping) {
+                (sp++)->i = 0;
+                pc = in->c;
+            } else {
+                (sp++)->i = ctx->shipping;
+            }
+            break;
+        case OP_INT_CMP: {
+            int64_t v = sp[-1].i, k = u->ints[in->c];
+            bool r;
+            switch (in->a) {
+            case CMP_EQ: r = v == k; break;
+            case CMP_NE: r = v != k; break;
+            case CMP_LT: r = v < k; break;
+            case CMP_LE: r = v <= k; break;
+            case CMP_GT: r = v > k; break;
+            default: r = v >= k; break;
+            }
+            sp[-1].i = r;
+            break;
+        }
+        case OP_INT_BETWEEN:
+            sp[-1].i = sp[-1].i >= u->ints[in->c] && sp[-1].i <= u->ints[in->c + 1];
+            break;
+        /* INT_EVERY: value >= offset and (value - offset) divisible by n; the
+         * difference is taken unsigned, where it cannot overflow. */
+        case OP_INT_EVERY: {
+            int64_t v = sp[-1].i, n = u->ints[in->c], k = u->ints[in->c + 1];
+            sp[-1].i = n > 0 && v >= k && ((uint64_t)v - (uint64_t)k) % (uint64_t)n == 0;
+            break;
+        }
+        case OP_INT_IN:
+            sp[-1].i = clP_iset_has(u, in->c, sp[-1].i);
+            break;
+        case OP_STR_EQ:
+            sp[-1].i = clB_eq(sp[-1].s.p, sp[-1].s.n, clP_text(u, in->c), u->strs[in->c].len);
+            break;
+        case OP_STR_IEQ:
+            sp[-1].i = clB_ieq(sp[-1].s.p, sp[-1].s.n, clP_text(u, in->c), u->strs[in->c].len);
+            break;
+        case OP_STR_IN:
+            sp[-1].i = clP_set_has(u, in->c, sp[-1].s.p, sp[-1].s.n);
+            break;
+        case OP_STR_PREFIX:
+            sp[-1].i = has_prefix(u, in->c, sp[-1].s.p, sp[-1].s.n);
+            break;
+        case OP_STR_MATCH: {
+            int r = match(vm, u, in->c, sp[-1].s.p, sp[-1].s.n);
+            if (r < 0)
+                return CL_ELIMIT;
+            sp[-1].i = r;
+            break;
+        }
+        /* STR_DOMAIN: the exact part after the last '@', ignoring case. */
+        case OP_STR_DOMAIN: {
+            const char *s = sp[-1].s.p, *at = NULL;
+            for (uint32_t k = 0; k < sp[-1].s.n; k++)
+                if (s[k] == '@')
+                    at = s + k;
+            sp[-1].i = at != NULL &&
+                       clP_set_has(u, in->c, at + 1, sp[-1].s.n - (uint32_t)(at + 1 - s));
+            break;
+        }
+        case OP_TAGS:
+            (sp++)->i = tags_test(u, in->a, in->c, &ctx->user_tags);
+            break;
+        case OP_ITEMS: {
+            int r = items_met(vm, u, in->c, ctx);
+            if (r < 0)
+                return vm->err && vm->err->code ? vm->err->code : CL_ELIMIT;
+            (sp++)->i = r;
+            break;
+        }
+        case OP_WEEKDAY:
+            (sp++)->i = (in->a >> local_now(vm, zone_of(u, cp, ctx), ctx)->weekday) & 1;
+            break;
+        /* TIME_OF_DAY: [from, until) in local seconds; until <= from wraps. */
+        case OP_TIME_OF_DAY: {
+            int64_t s = local_now(vm, zone_of(u, cp, ctx), ctx)->seconds;
+            int64_t from = u->ints[in->c], until = u->ints[in->c + 1];
+            (sp++)->i = from < until ? s >= from && s < until : s >= from || s < until;
+            break;
+        }
+        case OP_DATE:
+            (sp++)->i = date_matches(u, &u->datespecs[in->c],
+                                     local_now(vm, zone_of(u, cp, ctx), ctx));
+            break;
+        case OP_HOLIDAY: {
+            const clT_local *lt = local_now(vm, zone_of(u, cp, ctx), ctx);
+            const clP_iset *set = &u->isets[in->c];
+            bool r = false;
+            for (uint32_t k = 0; k < set->count && !r; k++) {
+                int64_t cal = u->ints[set->first + k];
+                r = cal >= 0 && (uint64_t)cal < u->n_calendars &&
+                    calendar_has(&u->calendars[cal], lt->days, lt->date.year);
+            }
+            (sp++)->i = r;
+            break;
+        }
+        case OP_BIRTHDAY:
+            (sp++)->i = ctx->has_birthday &&
+                        near_yearly(u, ctx->birthday, local_now(vm, zone_of(u, cp, ctx), ctx),
+                                    u->ints[in->c], CL_NONE, false);
+            break;
+        case OP_ANNIV: {
+            const clP_anniv *a = &u->annivs[in->c];
+            (sp++)->i = ctx->has_signup &&
+                        near_yearly(u, ctx->signup, local_now(vm, zone_of(u, cp, ctx), ctx),
+                                    a->within, a->years, true);
+            break;
+        }
+        /* VALID: a bound is an instant, or a local date-time placed in the
+         * coupon's zone now (a DST gap means the jump, an overlap the
+         * earlier instant). from is inclusive, until exclusive. */
+        case OP_VALID: {
+            int64_t t = u->ints[in->c];
+            if (in->b == 1)
+                t = clT_local_to_instant(zone_of(u, cp, ctx), t);
+            (sp++)->i = in->a == 0 ? ctx->now >= t : ctx->now < t;
+            break;
+        }
+        case OP_ENTERED:
+            (sp++)->i = cp->automatic || !(flags & CL_EVAL_ENTERED) ||
+                        clX_entered(ctx, clP_text(u, cp->code), u->strs[cp->code].len);
+            break;
+        case OP_USES:
+        case OP_PER_USER:
+        case OP_BUDGET: {
+            const clX_usage *us = clX_usage_of(ctx, clP_text(u, cp->code), u->strs[cp->code].len);
+            int64_t used = us == NULL ? 0 : in->op == OP_USES ? us->total
+                                          : in->op == OP_PER_USER ? us->user : us->spent;
+            (sp++)->i = used < u->ints[in->c];
+            break;
+        }
+        case OP_TRUE:
+            (sp++)->i = 1;
+            break;
+        case OP_NOT:
+            sp[-1].i = !sp[-1].i;
+            break;
+        case OP_JUMP:
+            pc = in->c;
+            break;
+        case OP_JF_KEEP:
+            if (!sp[-1].i)
+                pc = in->c;
+            else
+                sp--;
+            break;
+        case OP_JT_KEEP:
+            if (sp[-1].i)
+                pc = in->c;
+            else
+                sp--;
+            break;
+        /* REQUIRE: a failed requirement is recorded and evaluation goes on,
+         * so the shopper learns every reason at once. */
+        case OP_REQUIRE:
+            if (!(--sp)->i) {
+                ok = false;
+                if (!fail_with(vm, u, in->c))
+                    return oom(vm);
+            }
+            break;
+        /* GUARD: a failure that makes every other reason moot (currency). */
+        case OP_GUARD:
+            if (!(--sp)->i) {
+                if (!fail_with(vm, u, in->c))
+                    return oom(vm);
+                vm->res.out.v[vm->res.out.n - 1].applicable = 0;
+                return CL_OK;
+            }
+            break;
+        case OP_TARGET: {
+            int r = clD_check_target(vm, u, cp, ctx);
+            if (r < 0)
+                return vm->err && vm->err->code ? vm->err->code : CL_ENOMEM;
+            ok = ok && r == 1;
+            break;
+        }
+        case OP_HALT:
+            vm->res.out.v[vm->res.out.n - 1].applicable = ok;
+            return CL_OK;
+        default:
+            return clE_set(vm->err, CL_EVERIFY, (cl_pos){0, 0, 0}, "bad opcode");
+        }
+    }
+}
