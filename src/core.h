@@ -116,7 +116,7 @@ void clE_clear(cl_error *err);
  * returns code, so that `return clE_set(...)` reads naturally. The source name
  * and path are left as they are. */
 int clE_set(cl_error *err, int code, cl_pos pos, const char *fmt, ...) CL_PRINTF(4, 5);
-int clE_vset(cl_error *err, int code, cl_pos pos, const char *fmt, va_list ap);
+int clE_vset(cl_error *err, int code, cl_pos pos, const char *fmt, va_list ap) CL_PRINTF(4, 0);
 
 /* Sets the source name of err (may be NULL) when it is still empty. */
 void clE_source(cl_error *err, const char *name);

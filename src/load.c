@@ -505,7 +505,7 @@ static int load_limits(clL_state *L, const clY_node *node, clL_coupon *c)
 static int load_flags(clL_state *L, const clY_node *node, clL_coupon *c)
 {
     const clY_node *v;
-    bool flag;
+    bool flag = false;
     int rc = CL_OK;
     size_t mark;
     if ((v = clY_get(node, "automatic")) != NULL) {

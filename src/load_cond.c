@@ -134,6 +134,8 @@ static int every_pred(clL_state *L, const clY_node *map, const clY_node *v, pred
     }
     if (rc == CL_OK)
         rc = clC_int2(L->b, n, k, &p->arg);
+    if (rc != CL_OK)
+        return rc;
     if (k == 0)
         p->phrase = clL_msg(L, "a multiple of %lld", (long long)n);
     else
