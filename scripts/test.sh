@@ -7,7 +7,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-scripts/deps.sh core || { echo "0 passed, 1 failed"; exit 1; }
+scripts/deps.sh all || { echo "0 passed, 1 failed"; exit 1; }
 
 logs=()
 status=0
