@@ -460,6 +460,32 @@ CL_API int64_t cl_result_total(const cl_result *res, cl_total which);
  * cl_vm_eval; the object of section 6 after cl_vm_best). */
 CL_API cl_status cl_result_write_json(const cl_result *res, cl_write_fn write, void *ud);
 
+/* ------------------------------------------------------------------------
+ * Campaign codes
+ * ------------------------------------------------------------------------ */
+
+/* How campaign codes look. Zero-initialise it and set what you need. */
+typedef struct cl_code_spec {
+    size_t length;          /* random characters per code, 1 to 64 (0: 10) */
+    const char *prefix;     /* text before each code, e.g. "SUMMER-" (NULL: none) */
+    const char *alphabet;   /* 2 to 64 distinct printable characters to draw from;
+                               NULL: "23456789ABCDEFGHJKMNPQRSTUVWXYZ", which leaves
+                               out the look-alikes 0/O, 1/I/L */
+    bool check;             /* append a check character (Luhn mod N) that catches a
+                               mistyped character before any lookup */
+} cl_code_spec;
+
+/* Generates count unique random codes (libbsd's arc4random) and writes them
+ * through write, one per line ("\n" after each). Asking for more than half
+ * of the codes the length and alphabet allow is CL_EINVAL; more than
+ * CL_LIMIT_LIST codes is CL_ELIMIT. spec may be NULL for the defaults. */
+CL_API cl_status cl_codes_generate(const cl_env *env, const cl_code_spec *spec, size_t count,
+                                   cl_write_fn write, void *ud, cl_error *err);
+
+/* Whether code has the shape spec describes (prefix, length, alphabet) and,
+ * when spec->check is set, a correct check character. */
+CL_API bool cl_code_valid(const cl_code_spec *spec, const char *code);
+
 #ifdef __cplusplus
 }
 #endif
