@@ -10,8 +10,9 @@
  * against python-dateutil over 1583..4099 by tests/time/crosscheck.py; here
  * it is checked against published dates and its defining properties.
  */
-#include "tz.h"
+#include "program.h"
 #include "testutil.h"
+#include "tz.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1270,6 +1271,99 @@ START_TEST(zone_load_oom)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------
+ * Shipped calendars
+ * ------------------------------------------------------------------------ */
+
+START_TEST(shipped_calendars)
+{
+    static const char *const want[] = {"christian", "cn-shopping", "india-national",
+                                       "uk-bank-holidays", "us-retail"};
+    size_t n = 0;
+    for (; cl_calendar_name(n) != NULL; n++) {
+        ck_assert_uint_lt(n, sizeof want / sizeof *want);
+        ck_assert_str_eq(cl_calendar_name(n), want[n]);
+        const char *src = cl_calendar_source(want[n]);
+        ck_assert_ptr_nonnull(src);
+        char line[64];
+        snprintf(line, sizeof line, "calendar: %s\n", want[n]);
+        ck_assert_ptr_nonnull(strstr(src, line));
+        /* Each one loads on its own, and as a whole calendar. */
+        char doc[256];
+        snprintf(doc, sizeof doc, "calendars: [%s]\ncode: A\nwhen: { holiday: %s }\n"
+                 "discount: { percent: 5 }\n", want[n], want[n]);
+        cl_error err;
+        cl_program *p = cl_compile(env, doc, strlen(doc), "cal.yaml", &err);
+        ck_assert_msg(p != NULL, "%s: %s", want[n], err.message);
+        cl_program_free(p);
+    }
+    ck_assert_uint_eq(n, sizeof want / sizeof *want);
+    ck_assert_ptr_null(cl_calendar_source("nowhere"));
+    ck_assert_ptr_null(cl_calendar_source(NULL));
+    ck_assert_ptr_null(cl_calendar_name((size_t)-1));
+}
+END_TEST
+
+/* A calendar with a `following` day is bounded (the VM works on the stack). */
+START_TEST(following_group_limit)
+{
+    for (int count = CLP_GROUP_MAX; count <= CLP_GROUP_MAX + 1; count++) {
+        static char doc[1 << 14];
+        size_t k = (size_t)snprintf(doc, sizeof doc, "calendars:\n"
+                                    "  - { name: d0, date: \"12-25\", observed: following }\n");
+        for (int i = 1; i < count; i++)
+            k += (size_t)snprintf(doc + k, sizeof doc - k, "  - { name: d%d, date: \"2026-01-%02d\" }"
+                                  "\n", i, i % 28 + 1);
+        k += (size_t)snprintf(doc + k, sizeof doc - k, "code: A\nwhen: { holiday: d0 }\n"
+                              "discount: { percent: 5 }\n");
+        cl_error err;
+        cl_program *p = cl_compile(env, doc, k, "big.yaml", &err);
+        if (count <= CLP_GROUP_MAX) {
+            ck_assert_msg(p != NULL, "%s", err.message);
+        } else {
+            ck_assert_ptr_null(p);
+            ck_assert_int_eq(err.code, CL_ELIMIT);
+            ck_assert_uint_eq(err.line, 2);
+            ck_assert_ptr_nonnull(strstr(err.message, "at most 64 days"));
+        }
+        cl_program_free(p);
+    }
+}
+END_TEST
+
+/* Out of memory at every allocation of a compile that loads shipped
+ * calendars: a clean CL_ENOMEM each time and no leak, then success. */
+START_TEST(calendars_oom)
+{
+    static const char src[] = "timezone: Europe/London\n"
+                              "calendars: [uk-bank-holidays, us-retail, { name: x, date: \"05-04\", "
+                              "observed: following }]\n"
+                              "code: A\nwhen: { holiday: [uk-bank-holidays, x, us-retail/black-friday] }\n"
+                              "discount: { percent: 5 }\n";
+    counting c = {-1, 0};
+    cl_env *e = cl_env_new(count_alloc, &c);
+    ck_assert_ptr_nonnull(e);
+    long base = c.live;
+    for (long n = 0;; n++) {
+        c.left = n;
+        cl_error err;
+        cl_program *p = cl_compile(e, src, sizeof src - 1, "oom.yaml", &err);
+        c.left = -1;
+        if (p != NULL) {
+            cl_program_free(p);
+            ck_assert_int_eq(c.live, base);
+            break;
+        }
+        ck_assert_msg(err.code == CL_ENOMEM, "allocation %ld: code %d at %u:%u %s: %s", n,
+                      err.code, err.line, err.column, err.path, err.message);
+        ck_assert_int_eq(c.live, base);
+        ck_assert_int_lt(n, 100000);
+    }
+    cl_env_free(e);
+    ck_assert_int_eq(c.live, 0);
+}
+END_TEST
+
 static Suite *tz_suite(void)
 {
     Suite *s = suite_create("tz");
@@ -1320,6 +1414,14 @@ static Suite *tz_suite(void)
     tcase_add_test(tc, other_tzdir);
     tcase_add_test(tc, compile_zone_errors);
     tcase_add_test(tc, zone_load_oom);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("calendars");
+    tcase_set_timeout(tc, 300);
+    tcase_add_checked_fixture(tc, setup_env, teardown_env);
+    tcase_add_test(tc, shipped_calendars);
+    tcase_add_test(tc, following_group_limit);
+    tcase_add_test(tc, calendars_oom);
     suite_add_tcase(s, tc);
     return s;
 }
