@@ -88,7 +88,7 @@ int clL_filter(clL_state *L, const clY_node *node, uint32_t *out, const char **d
 
 /* load_cond.c: a full date ("2026-12-25") into days since the epoch
  * (*annual false), or an every-year "MM-DD" into month*100+day (*annual
- * true). */
+ * true). Both outputs are set (false, 0) on error too. */
 int clL_read_day(clL_state *L, const clY_node *v, bool *annual, int64_t *out);
 
 /* load_cal.c: the file's `calendars` list (named days and shipped

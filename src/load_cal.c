@@ -63,7 +63,8 @@ static int calendar_rule(clL_state *L, const clY_node *e, clP_calendar *c)
     int rc = CL_OK;
     int64_t x;
     if (which == 0) {
-        bool annual;
+        bool annual = false;
+        x = 0;
         rc = clL_read_day(L, v, &annual, &x);
         c->kind = annual ? CAL_ANNUAL : CAL_DATE;
         c->date = x;

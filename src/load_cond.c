@@ -738,6 +738,8 @@ int clL_read_day(clL_state *L, const clY_node *v, bool *annual, int64_t *out)
 {
     const char *s;
     size_t n;
+    *annual = false;
+    *out = 0;
     int rc = clL_text(L, v, &s, &n);
     if (rc != CL_OK)
         return rc;
