@@ -212,18 +212,35 @@ typedef struct clP_datespec {
     uint32_t days;          /* MONTHDAY: bit d (1..31); 0 = any day */
 } clP_datespec;
 
-/* A named special day (SPEC 4.4). */
+/* A named special day (SPEC 4.4, docs/time.md). */
 typedef enum clP_calk { CAL_DATE, CAL_ANNUAL, CAL_NTH, CAL_EASTER, CAL_ORTHODOX, CAL__COUNT } clP_calk;
+/* How a day that falls on a weekend (Saturday or Sunday) is observed. */
+typedef enum clP_observed {
+    OBS_NONE,       /* on the day itself */
+    OBS_NEAREST,    /* Saturday -> Friday, Sunday -> Monday */
+    OBS_FOLLOWING,  /* the next weekday that is not already a day of its calendar */
+    OBS__COUNT
+} clP_observed;
+/* A calendar with a `following` day holds at most this many entries. */
+#define CLP_GROUP_MAX 64
 typedef struct clP_calendar {
     uint32_t name;          /* string index */
+    uint32_t calendar;      /* string index of the shipped calendar, CL_NONE = the file's */
     uint8_t kind;           /* clP_calk */
     uint8_t month, weekday; /* ANNUAL, NTH (weekday 0 = Mon) */
     int8_t n;               /* NTH: 1..5, -1..-5 */
     uint8_t day;            /* ANNUAL */
-    uint8_t observed;       /* Saturday -> Friday, Sunday -> Monday */
+    uint8_t observed;       /* clP_observed */
     int64_t date;           /* DATE: days since epoch */
     int32_t offset;         /* days added to the rule's day (EASTER: its offset) */
     int32_t span;           /* days the occasion lasts, >= 1 */
+    int32_t from_year;      /* yearly rules: first year, 0 = no bound */
+    int32_t until_year;     /* yearly rules: last year, 0 = no bound */
+    uint32_t except;        /* iset of years without the day, CL_NONE = none */
+    uint32_t moved;         /* iset of year*10000 + month*100 + day: the day in that
+                               year, instead of the rule's; CL_NONE = none */
+    uint32_t group;         /* first entry of its calendar (the file's own or a shipped one) */
+    uint32_t group_n;       /* entries in that calendar */
 } clP_calendar;
 
 /* An `anniversary:` rule. */

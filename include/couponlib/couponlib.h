@@ -169,6 +169,21 @@ CL_API uint64_t cl_env_limit(const cl_env *env, cl_limit which);
 CL_API cl_status cl_env_set_tzdir(cl_env *env, const char *dir);
 
 /* ------------------------------------------------------------------------
+ * Shipped calendars
+ * ------------------------------------------------------------------------ */
+
+/* The calendars built into the library, which a coupon file lists by name
+ * (`calendars: [us-retail]`; docs/time.md says what each holds): the name of
+ * the i-th in alphabetical order, or NULL when i is past the last. The string
+ * is static. */
+CL_API const char *cl_calendar_name(size_t i);
+
+/* The YAML text of the shipped calendar called name (static,
+ * NUL-terminated): its days and their rules, in the form of a file's
+ * `calendars` entries. NULL when there is no such calendar. */
+CL_API const char *cl_calendar_source(const char *name);
+
+/* ------------------------------------------------------------------------
  * Money
  * ------------------------------------------------------------------------ */
 
