@@ -21,11 +21,11 @@ if [ ! -x "$bin" ]; then
     tmp="$COUPONLIB_CACHE/ferretdb-$FERRETDB_VERSION.tmp"
     rm -rf "$tmp"; cp -r "$src" "$tmp"; chmod -R u+w "$tmp"
     echo "$FERRETDB_VERSION" >"$tmp/build/version/version.txt"
-    (cd "$tmp" && "$go" build -trimpath -o ferretdb ./cmd/ferretdb)
+    (cd "$tmp" && "$go" build -trimpath -o "$tmp/ferretdb.bin" ./cmd/ferretdb)
     mkdir -p "$(dirname "$bin")"
-    mv "$tmp/ferretdb" "$bin"
+    mv "$tmp/ferretdb.bin" "$bin"
     rm -rf "$tmp" "$COUPONLIB_CACHE/gocache"
 fi
-ln -sf "$bin" "$COUPONLIB_CACHE/ferretdb"
+ln -sfn "$bin" "$COUPONLIB_CACHE/ferretdb"
 
 venv_install requests==2.32.3 PyJWT==2.9.0 cryptography==43.0.3
