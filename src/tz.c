@@ -647,6 +647,7 @@ int clT_zone_load(const cl_env *env, const char *name, size_t n, clT_zone **out,
         clT_zone *z = zone_alloc(env, "UTC", 0, 1);
         if (z == NULL)
             return CL_ENOMEM;
+        z->types[0] = (clT_ttype){0};   /* offset 0, no DST: zone_alloc clears only the struct */
         *out = z;
         return CL_OK;
     }
