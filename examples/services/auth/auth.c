@@ -118,11 +118,12 @@ static char *issue(PGresult *r, int i)
     bad |= jwt_add_grant_int(jwt, "iat", now);
     bad |= jwt_add_grant_int(jwt, "nbf", now);
     bad |= jwt_add_grant_int(jwt, "exp", now + A.ttl);
-    json_t *tags = json_pack("{s:O}", "tags", json_null());
     json_t *arr = json_loads(PQgetvalue(r, i, 6), 0, NULL);
-    json_object_set_new(tags, "tags", json_is_array(arr) ? arr : json_array());
-    if (!json_is_array(arr))
+    if (!json_is_array(arr)) {
         json_decref(arr);
+        arr = json_array();
+    }
+    json_t *tags = json_pack("{s:o}", "tags", arr);
     char *tj = json_dumps(tags, JSON_COMPACT);
     json_decref(tags);
     bad |= tj ? jwt_add_grants_json(jwt, tj) : 1;

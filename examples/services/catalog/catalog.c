@@ -406,7 +406,7 @@ static void list_categories(svc_req *req, svc_resp *resp)
         json_t *d = doc_json(doc);
         const char *path = json_string_value(json_object_get(d, "path"));
         if (path != NULL) {
-            json_t *node = json_pack("{s:s, s:O, s:[]}", "path", path, "name",
+            json_t *node = json_pack("{s:s, s:O?, s:[]}", "path", path, "name",
                                      json_object_get(d, "name"), "children");
             attach(roots, index, node);
             json_object_set_new(index, path, node);

@@ -133,7 +133,7 @@ static json_t *order_lines(const json_t *cart, const cl_result *best)
                 if (cl_result_line(best, k, j, &idx, &ld) == CL_OK && idx == i)
                     d += ld;
             }
-        json_array_append_new(lines, json_pack("{s:O, s:O, s:O, s:O, s:O, s:o}", "sku",
+        json_array_append_new(lines, json_pack("{s:O?, s:O?, s:O?, s:O?, s:O?, s:o}", "sku",
                                                json_object_get(it, "sku"), "name",
                                                json_object_get(it, "name"), "quantity",
                                                json_object_get(it, "quantity"), "unit_price",

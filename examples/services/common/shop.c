@@ -12,6 +12,8 @@
 shop_config shop_cfg;
 
 static cl_env *env;
+static svc_pool *redis;     /* the cache of saved programs; NULL = none */
+static long cache_ttl;      /* seconds a saved program stays in Redis */
 
 /* The process's catalog cache: the newest catalog built, under a lock. */
 static struct {
@@ -32,6 +34,10 @@ int shop_init(void)
     env = cl_env_new(NULL, NULL);
     if (env == NULL)
         return -1;
+    cache_ttl = svc_env_long("SHOP_PROGRAM_CACHE_TTL", 7 * 86400, 60, 365L * 86400);
+    if (svc_env("REDIS_HOST", NULL) != NULL)
+        redis = svc_redis_pool(svc_env("REDIS_HOST", "127.0.0.1"),
+                               (int)svc_env_long("REDIS_PORT", 6379, 1, 65535));
     const char *tzdir = svc_env("SHOP_TZDIR", NULL);
     if (tzdir != NULL && cl_env_set_tzdir(env, tzdir) != CL_OK)
         return -1;
@@ -64,6 +70,8 @@ void shop_done(void)
     cache.current = NULL;
     pthread_mutex_unlock(&cache.lock);
     shop_catalog_release(c);
+    svc_pool_free(redis);
+    redis = NULL;
     cl_env_free(env);
     env = NULL;
 }
@@ -96,30 +104,137 @@ void shop_catalog_release(shop_catalog *c)
         catalog_free(c);
 }
 
-/* Compiles every active coupon and links them. A stored source that no
- * longer compiles (it did when it was saved) is left out and logged, so one
- * bad row cannot take the shop down. */
+/* ------------------------------------------------------------------------
+ * Saved programs in Redis
+ * ------------------------------------------------------------------------ */
+
+typedef struct text {
+    char *buf;
+    size_t len, cap;
+} text;
+
+static int append(void *ud, const char *buf, size_t len)
+{
+    text *t = ud;
+    if (t->len + len + 1 > t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 1024;
+        while (cap < t->len + len + 1)
+            cap *= 2;
+        char *nb = realloc(t->buf, cap);
+        if (nb == NULL)
+            return 1;
+        t->buf = nb;
+        t->cap = cap;
+    }
+    memcpy(t->buf + t->len, buf, len);
+    t->len += len;
+    t->buf[t->len] = '\0';
+    return 0;
+}
+
+/* The Redis key of a coupon version's saved program; the library's version
+ * is part of it, so an upgrade never loads an older format. */
+static void cache_key(char *out, size_t size, const char *key, const char *version)
+{
+    snprintf(out, size, "couponlib:prog:%s:%s:%s", cl_version(), key, version);
+}
+
+void shop_cache_put(const char *key, const char *version, const cl_program *prog)
+{
+    redisContext *rc = redis ? svc_pool_get(redis) : NULL;
+    if (rc == NULL)
+        return;
+    text t = {0};
+    char k[200], ttl[24];
+    cache_key(k, sizeof k, key, version);
+    snprintf(ttl, sizeof ttl, "%ld", cache_ttl);
+    if (cl_program_save(prog, append, &t) == CL_OK && t.buf != NULL) {
+        redisReply *r = svc_redis(rc, "SET %s %b EX %s", k, t.buf, t.len, ttl);
+        if (r)
+            freeReplyObject(r);
+    }
+    free(t.buf);
+    svc_pool_put(redis, rc, rc->err != 0);
+}
+
+/* The saved programs of rows (code_key, version) of r, one MGET; NULL when
+ * Redis is not there (then everything is compiled). */
+static redisReply *cache_get(PGresult *r)
+{
+    int n = PQntuples(r);
+    redisContext *rc = redis && n > 0 ? svc_pool_get(redis) : NULL;
+    if (rc == NULL)
+        return NULL;
+    const char **argv = calloc((size_t)n + 1, sizeof *argv);
+    char (*keys)[200] = calloc((size_t)n, sizeof *keys);
+    redisReply *rep = NULL;
+    if (argv && keys) {
+        argv[0] = "MGET";
+        for (int i = 0; i < n; i++) {
+            cache_key(keys[i], sizeof keys[i], PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+            argv[i + 1] = keys[i];
+        }
+        rep = redisCommandArgv(rc, n + 1, argv, NULL);
+        if (rep == NULL)
+            svc_log("redis: %s; compiling the coupons instead", rc->errstr);
+        else if (rep->type != REDIS_REPLY_ARRAY || rep->elements != (size_t)n) {
+            freeReplyObject(rep);
+            rep = NULL;
+        }
+    }
+    free(argv);
+    free(keys);
+    svc_pool_put(redis, rc, rc->err != 0);
+    return rep;
+}
+
+/* ------------------------------------------------------------------------
+ * The catalog
+ * ------------------------------------------------------------------------ */
+
+/* Coupon i of r: loaded from its saved program when Redis has it, else
+ * compiled from its source (and the saved program put in Redis). */
+static cl_program *program_of(PGresult *r, int i, const redisReply *cached)
+{
+    cl_error err;
+    const redisReply *c = cached ? cached->element[i] : NULL;
+    if (c != NULL && c->type == REDIS_REPLY_STRING) {
+        cl_program *p = cl_program_load(env, c->str, c->len, &err);
+        if (p != NULL)
+            return p;
+        svc_log("the saved program of %s v%s does not load (%s); compiling it",
+                PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), err.message);
+    }
+    const char *src = PQgetvalue(r, i, 2);
+    cl_program *p = cl_compile(env, src, (size_t)PQgetlength(r, i, 2), PQgetvalue(r, i, 0), &err);
+    if (p == NULL)
+        svc_log("coupon %s v%s no longer compiles: %s", PQgetvalue(r, i, 0),
+                PQgetvalue(r, i, 1), err.message);
+    else if (cached != NULL)
+        shop_cache_put(PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), p);
+    return p;
+}
+
+/* Builds the catalog of every active coupon and links it. A stored source
+ * that no longer compiles (it did when it was saved) is left out and
+ * logged, so one bad row cannot take the shop down. */
 static shop_catalog *build(PGconn *pg, long long generation, const char **detail)
 {
-    PGresult *r = svc_pg_exec(pg, "SELECT code, version, source FROM coupons.coupons "
+    PGresult *r = svc_pg_exec(pg, "SELECT code_key, version, source FROM coupons.coupons "
                                   "WHERE active ORDER BY code_key", 0, NULL, NULL);
     if (r == NULL) {
         *detail = "reading coupons failed";
         return NULL;
     }
     int n = PQntuples(r);
+    redisReply *cached = cache_get(r);
     cl_program **progs = calloc((size_t)n + 1, sizeof *progs);
     size_t np = 0;
-    for (int i = 0; progs != NULL && i < n; i++) {
-        cl_error err;
-        const char *src = PQgetvalue(r, i, 2);
-        progs[np] = cl_compile(env, src, (size_t)PQgetlength(r, i, 2), PQgetvalue(r, i, 0), &err);
-        if (progs[np] == NULL)
-            svc_log("coupon %s v%s no longer compiles: %s", PQgetvalue(r, i, 0),
-                    PQgetvalue(r, i, 1), err.message);
-        else
+    for (int i = 0; progs != NULL && i < n; i++)
+        if ((progs[np] = program_of(r, i, cached)) != NULL)
             np++;
-    }
+    if (cached)
+        freeReplyObject(cached);
     PQclear(r);
     shop_catalog *c = progs ? calloc(1, sizeof *c) : NULL;
     if (c != NULL) {
@@ -481,30 +596,6 @@ bool shop_reasons_masked(const json_t *reasons)
 {
     const char *c = json_string_value(json_object_get(json_array_get(reasons, 0), "code"));
     return json_array_size(reasons) == 1 && c != NULL && strcmp(c, "UNKNOWN_CODE") == 0;
-}
-
-typedef struct text {
-    char *buf;
-    size_t len, cap;
-} text;
-
-static int append(void *ud, const char *buf, size_t len)
-{
-    text *t = ud;
-    if (t->len + len + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 1024;
-        while (cap < t->len + len + 1)
-            cap *= 2;
-        char *nb = realloc(t->buf, cap);
-        if (nb == NULL)
-            return 1;
-        t->buf = nb;
-        t->cap = cap;
-    }
-    memcpy(t->buf + t->len, buf, len);
-    t->len += len;
-    t->buf[t->len] = '\0';
-    return 0;
 }
 
 json_t *shop_result_json(const cl_result *res)

@@ -1,8 +1,8 @@
 /*
  * shop.h - what the coupons and checkout services share beyond HTTP: the
  * live coupon catalog (every active coupon's YAML source from PostgreSQL,
- * compiled and linked by couponlib, cached per process and rebuilt when the
- * coupons' generation counter moves), the checkout context built from the
+ * compiled by couponlib or loaded from its saved program in Redis, linked,
+ * cached per process and rebuilt when the coupons' generation counter moves), the checkout context built from the
  * cart, the caller and the request, and the usage counters read from
  * PostgreSQL. No coupon logic lives here: the library decides everything.
  */
@@ -38,6 +38,11 @@ typedef struct shop_catalog {
     long long generation;      /* coupons.state.generation it was built from */
     int refs;                  /* guarded by the cache's lock */
 } shop_catalog;
+
+/* Puts the saved program (cl_program_save) of version of the coupon key in
+ * the Redis cache ($REDIS_HOST/$REDIS_PORT; nothing when unset or down),
+ * where the catalog builder of every service finds it. Best effort. */
+void shop_cache_put(const char *key, const char *version, const cl_program *prog);
 
 /* The current catalog (built or rebuilt as needed), or NULL when
  * PostgreSQL failed (*detail then says why). The caller releases it. */

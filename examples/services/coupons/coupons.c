@@ -183,7 +183,6 @@ static void create_coupon(svc_req *req, svc_resp *resp)
                             "version = c.version + 1, source = $4, automatic = $5, "
                             "active = true, updated_by = $6, updated_at = now() "
                             "WHERE NOT c.active RETURNING version", 6, v, NULL);
-    cl_program_free(p);
     if (r == NULL) {
         svc_pg_cmd(pg, "ROLLBACK");
         svc_unavailable(resp, "the coupon store", "insert failed");
@@ -193,10 +192,12 @@ static void create_coupon(svc_req *req, svc_resp *resp)
     } else if (finish_write(pg, key, PQgetvalue(r, 0, 0), "create", src, req->who.id) != 0) {
         svc_unavailable(resp, "the coupon store", "commit failed");
     } else {
+        shop_cache_put(key, PQgetvalue(r, 0, 0), p);
         snprintf(resp->location, sizeof resp->location, "/api/coupons/%s", v[1]);
         reply_coupon(pg, resp, key, 201);
     }
     PQclear(r);
+    cl_program_free(p);
     svc_pool_put(pg_pool, pg, svc_pg_broken(pg));
 }
 
@@ -233,7 +234,6 @@ static void update_coupon(svc_req *req, svc_resp *resp)
                             "updated_by = $6, updated_at = now() "
                             "WHERE code_key = $1 AND active AND ($7 = 0 OR version = $7) "
                             "RETURNING version", 7, v, NULL);
-    cl_program_free(p);
     if (r == NULL) {
         svc_pg_cmd(pg, "ROLLBACK");
         svc_unavailable(resp, "the coupon store", "update failed");
@@ -247,9 +247,11 @@ static void update_coupon(svc_req *req, svc_resp *resp)
     } else if (finish_write(pg, key, PQgetvalue(r, 0, 0), "update", src, req->who.id) != 0) {
         svc_unavailable(resp, "the coupon store", "commit failed");
     } else {
+        shop_cache_put(key, PQgetvalue(r, 0, 0), p);
         reply_coupon(pg, resp, key, 200);
     }
     PQclear(r);
+    cl_program_free(p);
     svc_pool_put(pg_pool, pg, svc_pg_broken(pg));
 }
 
@@ -427,16 +429,16 @@ static void evaluate(cl_program *prog, cl_context *ctx, const json_t *codes, svc
             o = json_pack("{s:s, s:b, s:b}", "code", code, "applicable", 0, "unknown", 1);
         json_t *reasons = shop_shopper_reasons(o);
         bool masked = shop_reasons_masked(reasons);
-        json_t *view = json_pack("{s:s, s:b, s:O, s:O, s:o}", "code", code, "applicable",
-                                 json_is_true(json_object_get(o, "applicable")) && !masked,
-                                 "discount", json_object_get(o, "discount"),
-                                 "shipping_discount", json_object_get(o, "shipping_discount"),
-                                 "reasons", reasons);
-        if (json_object_get(view, "discount") == NULL || masked) {
+        bool ok = json_is_true(json_object_get(o, "applicable")) && !masked;
+        json_t *view = json_pack("{s:s, s:b, s:o}", "code", code, "applicable", ok, "reasons",
+                                 reasons);
+        static const char *const amounts[] = {"discount", "shipping_discount"};
+        for (int k = 0; k < 2; k++) {
+            json_t *amt = ok ? json_object_get(o, amounts[k]) : NULL;
             char zero[32];
             cl_amount_format(0, shop_cfg.currency, zero, sizeof zero);
-            json_object_set_new(view, "discount", json_string(zero));
-            json_object_set_new(view, "shipping_discount", json_string(zero));
+            json_object_set_new(view, amounts[k], json_is_string(amt) ? json_incref(amt)
+                                                                      : json_string(zero));
         }
         if (json_is_true(json_object_get(view, "applicable")))
             json_object_set_new(view, "name",
