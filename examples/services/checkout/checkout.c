@@ -524,15 +524,15 @@ static int give_back(PGconn *pg, const char *id, const char *user, char *sqlstat
     PQclear(r);
     const char *w[2] = {id, user};
     static const char *const steps[] = {
-        "UPDATE checkout.coupon_usage u SET uses = u.uses - 1, "
-        "spent = u.spent - (d.discount + d.shipping_discount) FROM checkout.redemptions d "
-        "WHERE d.order_id = $1 AND d.cancelled_at IS NULL AND u.code_key = d.code_key "
-        "AND $2::text IS NOT NULL",
-        "UPDATE checkout.coupon_user_usage p SET uses = p.uses - 1 FROM checkout.redemptions d "
-        "WHERE d.order_id = $1 AND d.cancelled_at IS NULL AND p.code_key = d.code_key "
-        "AND p.user_id = $2",
-        "UPDATE checkout.redemptions SET cancelled_at = now() "
-        "WHERE order_id = $1 AND cancelled_at IS NULL AND $2::text IS NOT NULL",
+        ("UPDATE checkout.coupon_usage u SET uses = u.uses - 1, "
+         "spent = u.spent - (d.discount + d.shipping_discount) FROM checkout.redemptions d "
+         "WHERE d.order_id = $1 AND d.cancelled_at IS NULL AND u.code_key = d.code_key "
+         "AND $2::text IS NOT NULL"),
+        ("UPDATE checkout.coupon_user_usage p SET uses = p.uses - 1 "
+         "FROM checkout.redemptions d WHERE d.order_id = $1 AND d.cancelled_at IS NULL "
+         "AND p.code_key = d.code_key AND p.user_id = $2"),
+        ("UPDATE checkout.redemptions SET cancelled_at = now() "
+         "WHERE order_id = $1 AND cancelled_at IS NULL AND $2::text IS NOT NULL"),
     };
     for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) {
         r = svc_pg_exec(pg, steps[i], 2, w, sqlstate);

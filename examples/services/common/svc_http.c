@@ -38,6 +38,7 @@ void svc_ok(svc_resp *resp, int status, json_t *body)
     resp->body = body;
 }
 
+SVC_PRINTF(5, 0)
 static void verror(svc_resp *resp, int status, const char *code, json_t *extra,
                    const char *fmt, va_list ap)
 {
@@ -371,6 +372,9 @@ static void on_done(void *cls, struct MHD_Connection *conn, void **state,
     *state = NULL;
 }
 
+/* libmicrohttpd's own messages: its format strings are its own. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
@@ -381,6 +385,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
         buf[--n] = '\0';
     fprintf(stderr, "mhd: %s\n", buf);
 }
+#pragma GCC diagnostic pop
 
 int svc_run(const char *name, const svc_route *routes, int port, size_t max_body)
 {
