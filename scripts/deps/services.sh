@@ -28,4 +28,4 @@ if [ ! -x "$bin" ]; then
 fi
 ln -sfn "$bin" "$COUPONLIB_CACHE/ferretdb"
 
-venv_install requests==2.32.3 PyJWT==2.9.0 cryptography==43.0.3
+venv_install requests==2.32.3 PyJWT==2.9.0 cryptography==43.0.3 PyYAML==6.0.2 openapi-spec-validator==0.7.1

@@ -107,6 +107,48 @@ def money(s):
 # ------------------------------------------------------------------ the system
 
 @test
+def openapi_is_valid_and_describes_every_route():
+    import glob
+    import re
+    import yaml
+    from openapi_spec_validator import validate
+    spec = yaml.safe_load(open(os.path.join(ROOT, "docs", "openapi.yaml")))
+    validate(spec)
+    documented = {(m.upper(), re.sub(r"\{[^}]+\}", "{}", path))
+                  for path, item in spec["paths"].items() for m in item
+                  if m in ("get", "put", "post", "delete", "patch")}
+    served = set()
+    for f in glob.glob(os.path.join(ROOT, "examples", "services", "*", "*.c")):
+        for m, path in re.findall(r'\{"(GET|PUT|POST|DELETE|PATCH)", "(/api/[^"]*)"', open(f).read()):
+            served.add((m, path))
+    served |= {("GET", f"/api/{s}/healthz") for s in ("auth", "catalog", "cart", "coupons", "checkout")}
+    expect(served == documented, f"served, not documented: {sorted(served - documented)}; "
+                                 f"documented, not served: {sorted(documented - served)}")
+
+
+@test
+def kubernetes_manifests_cover_every_service():
+    import glob
+    import yaml
+    docs = [d for f in sorted(glob.glob(os.path.join(ROOT, "examples", "k8s", "*.yaml")))
+            for d in yaml.safe_load_all(open(f)) if d]
+    kinds = {}
+    for d in docs:
+        kinds.setdefault(d["kind"], {})[d["metadata"]["name"]] = d
+    svcs = {"auth", "catalog", "cart", "coupons", "checkout"}
+    expect(set(kinds.get("Deployment", {})) == svcs and set(kinds.get("Service", {})) == svcs, kinds.keys())
+    expect("shop-config" in kinds.get("ConfigMap", {}) and "shop-secrets" in kinds.get("Secret", {}), kinds)
+    routed = {p["backend"]["service"]["name"] for ing in kinds.get("Ingress", {}).values()
+              for rule in ing["spec"]["rules"] for p in rule["http"]["paths"]}
+    expect(routed == svcs, routed)
+    for name, dep in kinds["Deployment"].items():
+        c = dep["spec"]["template"]["spec"]["containers"][0]
+        port = c["ports"][0]["containerPort"]
+        expect(kinds["Service"][name]["spec"]["ports"][0]["port"] == port, name)
+        expect(c["command"] == [f"/usr/local/bin/svc-{name}"], c["command"])
+
+
+@test
 def gateway_routes_every_service():
     for svc in ("auth", "catalog", "cart", "coupons", "checkout"):
         st, b = call("GET", f"/api/{svc}/healthz")
