@@ -3,6 +3,7 @@
  * coupons by code, linking, and the accessors of the public API.
  */
 #include "build.h"
+#include "index.h"
 
 /* ------------------------------------------------------------------------
  * Hashing and sets
@@ -144,7 +145,7 @@ int clP_program_index(cl_program *p, cl_error *err)
     if (!index_codes(p, &dup, &first))
         return clE_set(err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
     if (dup == CL_NONE)
-        return CL_OK;
+        return clI_build(p, err);
     const clP_unit *u1, *u2;
     const clP_coupon *c2 = clP_coupon_of(p, dup, &u2), *c1 = clP_coupon_of(p, first, &u1);
     clE_set(err, CL_EDUPLICATE, (cl_pos){c2->line, c2->col, 0},
@@ -253,6 +254,7 @@ CL_API void cl_program_free(cl_program *p)
     clB_free(env, p->units, p->units_cap * sizeof *p->units);
     clB_free(env, p->coupons, p->coupons_cap * sizeof *p->coupons);
     clB_free(env, p->lookup, p->nlookup * sizeof *p->lookup);
+    clI_free(env, p->index);
     clB_free(env, p, sizeof *p);
 }
 

@@ -281,6 +281,8 @@ typedef struct clP_unit {
     uint64_t max_coupons;               /* selection.max_coupons; 0 = no limit */
 } clP_unit;
 
+typedef struct clI_index clI_index;
+
 /* A coupon's place in a program. */
 typedef struct clP_ref {
     uint32_t unit;
@@ -296,6 +298,7 @@ struct cl_program {
     uint32_t *lookup;       /* hash of codes (folded) -> coupon index; CL_NONE = empty */
     size_t nlookup;         /* power of two */
     uint64_t max_coupons;   /* 0 = no limit */
+    clI_index *index;       /* which automatic coupons could apply (index.c) */
 };
 
 /* ------------------------------------------------------------------------

@@ -376,10 +376,17 @@ CL_API void cl_vm_free(cl_vm *vm);
 
 /* Evaluation flags. */
 enum {
-    CL_EVAL_ENTERED = 1u << 0  /* honour the context's codes: a code coupon that
+    CL_EVAL_ENTERED = 1u << 0, /* honour the context's codes: a code coupon that
                                   was not entered is not applicable, with
                                   CODE_REQUIRED. Without it every coupon is
                                   evaluated as if its code had been entered. */
+    CL_BEST_INDEXED = 1u << 1  /* cl_vm_best_flags(): consult the catalog index
+                                  and skip, unevaluated, the automatic coupons
+                                  that cannot apply to this cart (their
+                                  currency, user, SKUs, categories, payment,
+                                  shipping, weekday or validity rule them out).
+                                  The choice and the totals are the same; the
+                                  skipped coupons are not listed in rejected. */
 };
 
 /* Evaluates every coupon of prog against ctx. *out (an out-parameter)
@@ -399,6 +406,13 @@ CL_API cl_status cl_vm_eval_some(cl_vm *vm, const cl_program *prog, const cl_con
  * and the totals. It belongs to vm, as for cl_vm_eval(). */
 CL_API cl_status cl_vm_best(cl_vm *vm, const cl_program *prog, const cl_context *ctx,
                             const cl_result **out, cl_error *err);
+
+/* cl_vm_best() with flags: 0 or CL_BEST_INDEXED. With CL_BEST_INDEXED a
+ * catalog of thousands of automatic coupons costs only what the coupons that
+ * could apply to this cart cost; the rejected list then holds the entered
+ * codes and the automatic coupons the index could not rule out. */
+CL_API cl_status cl_vm_best_flags(cl_vm *vm, const cl_program *prog, const cl_context *ctx,
+                                  unsigned flags, const cl_result **out, cl_error *err);
 
 /* ------------------------------------------------------------------------
  * Results

@@ -3,7 +3,7 @@
  *
  *   couponc check FILE...
  *   couponc eval  --context CTX.json [--entered] FILE...
- *   couponc best  --context CTX.json FILE...
+ *   couponc best  --context CTX.json [--indexed] FILE...
  *   couponc test  FILE.test.yaml...
  *   couponc disasm FILE...
  *   couponc compile FILE... -o OUT
@@ -28,7 +28,10 @@ static const char usage[] =
     "  check FILE...                          compile; report errors as FILE:LINE:COL\n"
     "  eval --context CTX.json [--entered] FILE...\n"
     "                                         evaluate every coupon (JSON array)\n"
-    "  best --context CTX.json FILE...        choose the best combination (JSON object)\n"
+    "  best --context CTX.json [--indexed] FILE...\n"
+    "                                         choose the best combination (JSON object);\n"
+    "                                         --indexed skips automatic coupons the catalog\n"
+    "                                         index rules out (not listed in rejected)\n"
     "  test FILE.test.yaml...                 run coupon test files\n"
     "  disasm FILE...                         list the compiled bytecode\n"
     "  compile FILE... -o OUT                 save the compiled (linked) program\n"
@@ -184,12 +187,13 @@ static int cmd_check(const cl_env *env, int argc, char **argv)
 /* Parses --context, --entered and --format; returns the index of the first
  * file or -1 after printing usage. */
 static int eval_options(int argc, char **argv, const char **context, bool *entered,
-                        bool allow_entered, bool *text)
+                        bool allow_entered, bool *text, bool *indexed)
 {
     int i = 0;
     *context = NULL;
     *entered = false;
     *text = false;
+    *indexed = false;
     for (; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; i++) {
         if (strcmp(argv[i], "--context") == 0 && i + 1 < argc)
             *context = argv[++i];
@@ -197,6 +201,8 @@ static int eval_options(int argc, char **argv, const char **context, bool *enter
             *context = argv[i] + 10;
         else if (allow_entered && strcmp(argv[i], "--entered") == 0)
             *entered = true;
+        else if (!allow_entered && strcmp(argv[i], "--indexed") == 0)
+            *indexed = true;
         else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc &&
                  (strcmp(argv[i + 1], "text") == 0 || strcmp(argv[i + 1], "json") == 0))
             *text = strcmp(argv[++i], "text") == 0;
@@ -272,8 +278,8 @@ static void text_result(const cl_program *prog, const cl_result *r, bool best)
 static int cmd_eval(const cl_env *env, int argc, char **argv, bool best)
 {
     const char *ctx_path;
-    bool entered, as_text;
-    int first = eval_options(argc, argv, &ctx_path, &entered, !best, &as_text);
+    bool entered, as_text, indexed;
+    int first = eval_options(argc, argv, &ctx_path, &entered, !best, &as_text, &indexed);
     if (first < 0)
         return EXIT_USAGE;
     size_t len;
@@ -297,7 +303,8 @@ static int cmd_eval(const cl_env *env, int argc, char **argv, bool best)
     if ((prog = cc_load_programs(env, argv + first, argc - first)) == NULL)
         goto done;
     const cl_result *res;
-    cl_status rc = best ? cl_vm_best(vm, prog, ctx, &res, &err)
+    cl_status rc = best ? cl_vm_best_flags(vm, prog, ctx, indexed ? CL_BEST_INDEXED : 0, &res,
+                                           &err)
                         : cl_vm_eval(vm, prog, ctx, entered ? CL_EVAL_ENTERED : 0, &res, &err);
     if (rc != CL_OK) {
         cc_print_error(&err, NULL, 0);
