@@ -326,7 +326,7 @@ static int price_and_record(PGconn *pg, attempt *a, svc_resp *resp)
                   st == CL_ENOMEM ? "out of memory" : err.message);
     } else if (shop_read_usage(pg, ctx, keys, a->req->who.id, true, a->sqlstate) != 0) {
         rc = -1;
-    } else if (cl_vm_best(vm, a->cat->prog, ctx, &best, &err) != CL_OK ||
+    } else if (cl_vm_best_flags(vm, a->cat->prog, ctx, CL_BEST_INDEXED, &best, &err) != CL_OK ||
                (pricing = shop_result_json(best)) == NULL) {
         svc_error(resp, 422, "evaluation_failed", "%s", err.message);
     } else if ((refused = rejected_entered(pricing, a->codes)) != NULL) {

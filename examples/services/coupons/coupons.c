@@ -448,7 +448,7 @@ static void evaluate(cl_program *prog, cl_context *ctx, const json_t *codes, svc
     }
     const cl_result *best;
     json_t *b = NULL;
-    if (cl_vm_best(vm, prog, ctx, &best, &err) == CL_OK)
+    if (cl_vm_best_flags(vm, prog, ctx, CL_BEST_INDEXED, &best, &err) == CL_OK)
         b = shop_result_json(best);
     cl_vm_free(vm);
     if (b == NULL) {
