@@ -110,6 +110,21 @@ wait_port() {
     return 1
 }
 
+# pgroot: where PostgreSQL keeps its data. Under root the server runs as
+# `postgres`, which must reach the directory: when the state directory is not
+# reachable for it (a checkout under /root), the data goes to a directory of
+# its own under /tmp, named after the state directory and recorded there.
+pgroot() {
+    if [ -f "$STATE/pgroot" ]; then cat "$STATE/pgroot"; return; fi
+    local d="$STATE/pg"
+    if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -x "$STATE"; then
+        d="/tmp/couponlib-pg-$(printf '%s' "$STATE" | sha1sum | cut -c1-12)"
+        rm -rf "$d"     # a new state directory: the old data of the same name goes
+    fi
+    echo "$d" >"$STATE/pgroot"
+    echo "$d"
+}
+
 service_env() {
     cat <<EOF
 export JWT_PUBLIC_KEYS="k1=$STATE/keys/k1.pub"
@@ -134,10 +149,12 @@ EOF
 # ------------------------------------------------------------------ servers
 
 start_postgres() {
-    local bin data="$STATE/pg/data" sock="$STATE/pg/run"
+    local bin root data sock
     bin=$(pgbin)
-    mkdir -p "$STATE/pg" "$sock"
-    if [ "$(id -u)" -eq 0 ]; then chown -R postgres "$STATE/pg"; fi
+    root=$(pgroot)
+    data="$root/data" sock="$root/run"
+    mkdir -p "$root" "$sock"
+    if [ "$(id -u)" -eq 0 ]; then chown -R postgres "$root"; fi
     if [ ! -f "$data/PG_VERSION" ]; then
         log "initialising PostgreSQL in $data"
         as_pg "$bin/initdb" -D "$data" -U shop --auth=trust -E UTF8 --locale=C.UTF-8 \
@@ -146,11 +163,11 @@ start_postgres() {
     if [ -f "$data/postmaster.pid" ] && as_pg "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
         return 0
     fi
-    touch "$STATE/logs/postgres.log"
-    if [ "$(id -u)" -eq 0 ]; then chown postgres "$STATE/logs/postgres.log"; fi
-    as_pg "$bin/pg_ctl" -D "$data" -l "$STATE/logs/postgres.log" -w -t 60 start \
+    local plog="$root/postgres.log"
+    as_pg "$bin/pg_ctl" -D "$data" -l "$plog" -w -t 60 start \
         -o "-p $PG_PORT -k $sock -c listen_addresses=127.0.0.1 -c max_connections=300" \
-        >/dev/null || { tail -20 "$STATE/logs/postgres.log" >&2; die "PostgreSQL did not start"; }
+        >/dev/null || { tail -20 "$plog" >&2; die "PostgreSQL did not start"; }
+    ln -sf "$plog" "$STATE/logs/postgres.log"
     head -1 "$data/postmaster.pid" >"$STATE/run/postgres.pid"
 }
 
@@ -287,8 +304,10 @@ down() {
     for name in $SERVICES; do stop "$name" TERM; done
     stop ferretdb TERM
     stop redis TERM
-    if [ -f "$STATE/pg/data/postmaster.pid" ]; then
-        as_pg "$(pgbin)/pg_ctl" -D "$STATE/pg/data" -m fast -w stop >/dev/null 2>&1 || true
+    local root
+    root=$(pgroot)
+    if [ -f "$root/data/postmaster.pid" ]; then
+        as_pg "$(pgbin)/pg_ctl" -D "$root/data" -m fast -w stop >/dev/null 2>&1 || true
     fi
     rm -f "$STATE/run/postgres.pid"
     log "down"
