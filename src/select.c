@@ -113,12 +113,18 @@ static void original(const cl_context *ctx, int64_t *rem)
 /* Fills the newest outcome's amounts from a computed discount. */
 static int record_discount(cl_vm *vm, const int64_t *lines, size_t n, int64_t total, int64_t ship)
 {
-    clR_outcome *o = &vm->res.out.v[vm->res.out.n - 1];
+    cl_result *r = &vm->res;
+    clR_outcome *o = &r->out.v[r->out.n - 1];
     o->discount = total;
     o->shipping = ship;
+    if (total == 0)
+        return CL_OK;
+    if (!CL_RESERVE(r->env, r->lines, n))
+        return clE_set(vm->err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
     for (size_t i = 0; i < n; i++)
-        if (lines[i] != 0 && !clR_line_add(&vm->res, (uint32_t)i, lines[i]))
-            return clE_set(vm->err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
+        if (lines[i] != 0)
+            r->lines.v[r->lines.n++] = (clR_line){(uint32_t)i, lines[i]};
+    o->line_count = (uint32_t)(r->lines.n - o->line_first);
     return CL_OK;
 }
 
@@ -134,8 +140,10 @@ static int eval_one(cl_vm *vm, const cl_program *p, size_t i, const cl_context *
     const clP_coupon *c = clP_coupon_of(p, i, &u);
     int64_t *rem = vm->s.c, total, ship;
     original(ctx, rem);
-    rc = clD_compute(vm, u, c, ctx, rem, ctx->has_shipping ? ctx->shipping : 0, lines, &total,
-                     &ship);
+    /* The TARGET check that made it applicable left its eligible lines in
+     * vm->s.elig, on this same original cart. */
+    rc = clD_compute_with(vm, u, c, ctx, vm->s.elig, rem, ctx->has_shipping ? ctx->shipping : 0,
+                          lines, &total, &ship);
     return rc == CL_OK ? record_discount(vm, lines, ctx->items.n, total, ship) : rc;
 }
 
@@ -148,10 +156,8 @@ CL_API cl_status cl_vm_eval_some(cl_vm *vm, const cl_program *p, const cl_contex
     int rc = begin(vm, p, ctx, err);
     if (rc != CL_OK)
         return (cl_status)rc;
-    size_t lines_n = ctx->items.n + 1;
-    int64_t *lines = clB_alloc(vm->env, lines_n * sizeof *lines);
-    if (lines == NULL)
-        return (cl_status)clE_set(err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
+    /* begin() sized the scratch arrays for the context's lines. */
+    int64_t *lines = vm->s.shares;
     for (size_t k = 0; k < n && rc == CL_OK; k++) {
         size_t i = indexes ? indexes[k] : k;
         if (i >= p->ncoupons)
@@ -159,7 +165,6 @@ CL_API cl_status cl_vm_eval_some(cl_vm *vm, const cl_program *p, const cl_contex
         else
             rc = eval_one(vm, p, i, ctx, flags, lines);
     }
-    clB_free(vm->env, lines, lines_n * sizeof *lines);
     if (rc != CL_OK) {
         clR_reset(&vm->res);
         return (cl_status)rc;
