@@ -9,6 +9,8 @@
  */
 %module couponlib_native
 
+%include <stdint.i>
+
 %{
 #include <stdlib.h>
 #include <node_buffer.h>
@@ -25,16 +27,20 @@ struct clnode_hold {
 };
 %}
 
-/* Text in: a string (UTF-8) or a Buffer / Uint8Array (its bytes, unchanged). */
+/* Text in: a string (UTF-8), a Buffer / Uint8Array (its bytes, unchanged), or
+ * null (NULL, 0). */
 %typemap(in, fragment="SWIG_AsCharPtrAndSize") (const char *TEXT, size_t LEN) (clnode_hold hold) {
-  if (node::Buffer::HasInstance($input)) {
+  if ($input->IsNullOrUndefined()) {
+    $1 = NULL;
+    $2 = 0;
+  } else if (node::Buffer::HasInstance($input)) {
     $1 = ($1_ltype) node::Buffer::Data($input);
     $2 = node::Buffer::Length($input);
   } else {
     size_t size = 0;
     int alloc = 0;
     if (!$input->IsString() || !SWIG_IsOK(SWIG_AsCharPtrAndSize($input, &hold.str, &size, &alloc)))
-      SWIG_exception_fail(SWIG_TypeError, "expected a string or a Buffer");
+      SWIG_exception_fail(SWIG_TypeError, "expected a string, a Buffer or null");
     $1 = ($1_ltype) hold.str;
     $2 = size ? size - 1 : 0;
   }
