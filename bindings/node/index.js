@@ -201,7 +201,7 @@ function contextText(context, what) {
 // ---------------------------------------------------------------------------
 
 const EVALUATE_KEYS = new Set(['entered', 'only']);
-const kNative = Symbol('couponlib.native');
+const kNative = Symbol('couponlib.native');  // the constructor's token
 
 /**
  * Compiled coupons: one file or many. Immutable; evaluate it against any
@@ -209,6 +209,10 @@ const kNative = Symbol('couponlib.native');
  * collector does).
  */
 class Catalog {
+  #h;             // the native objects, null once closed
+  #err;           // the cl_error this catalog's calls fill
+  #coupons = null;
+
   // Use Catalog.compile(), Catalog.compileFiles() or Catalog.load().
   constructor(token, env, prog) {
     if (token !== kNative) {
@@ -219,9 +223,8 @@ class Catalog {
       freeNative(h);
       throw statusError(CouponlibError, native.CL_ENOMEM, 'Catalog');
     }
-    this[kNative] = h;
-    this._err = new native.cl_error();
-    this._coupons = null;
+    this.#h = h;
+    this.#err = new native.cl_error();
     registry.register(this, h, this);
   }
 
@@ -232,7 +235,7 @@ class Catalog {
   static compile(sources, options) {
     const list = sourcesOf(sources);
     const env = makeEnv(options, 'Catalog.compile');
-    return Catalog._build(env, list.length, (i, err) => {
+    return Catalog.#build(env, list.length, (i, err) => {
       const p = native.cl_compile(env, list[i].source, list[i].name, err);
       return p === null ? errorFrom(CompileError, err, list[i].source) : p;
     }, (err) => {
@@ -254,7 +257,7 @@ class Catalog {
     const textOf = (file) => {
       try { return fs.readFileSync(file); } catch { return null; }
     };
-    return Catalog._build(env, list.length, (i, err) => {
+    return Catalog.#build(env, list.length, (i, err) => {
       const p = native.cl_compile_file(env, list[i], err);
       return p === null ? errorFrom(CompileError, err, textOf(list[i])) : p;
     }, (err) => errorFrom(CompileError, err, err.source ? textOf(err.source) : null));
@@ -262,7 +265,7 @@ class Catalog {
 
   // Makes n programs with make(i, err) (a program or an Error) and links
   // them; the Error of a failed link comes from linkError(err).
-  static _build(env, n, make, linkError) {
+  static #build(env, n, make, linkError) {
     const err = new native.cl_error();
     const progs = [];
     let failure = null;
@@ -291,33 +294,33 @@ class Catalog {
     }
   }
 
-  _handle() {
-    const h = this[kNative];
+  #handle() {
+    const h = this.#h;
     if (h === null) throw new Error('couponlib: this catalog is closed');
     return h;
   }
 
   /** Number of coupons. */
   get size() {
-    return native.cl_program_count(this._handle().prog);
+    return native.cl_program_count(this.#handle().prog);
   }
 
   /** Facts about every coupon, in catalog order. */
   get coupons() {
-    const prog = this._handle().prog;
-    if (this._coupons === null) {
+    const prog = this.#handle().prog;
+    if (this.#coupons === null) {
       const n = native.cl_program_count(prog);
       const list = [];
       for (let i = 0; i < n; i++) list.push(Object.freeze(couponInfo(prog, i)));
-      this._coupons = Object.freeze(list);
+      this.#coupons = Object.freeze(list);
     }
-    return this._coupons;
+    return this.#coupons;
   }
 
   /** Facts about the coupon with this code (case-insensitive), or undefined. */
   coupon(code) {
     if (typeof code !== 'string') throw new TypeError('coupon: the code must be a string');
-    const prog = this._handle().prog;
+    const prog = this.#handle().prog;
     if (code.includes('\0')) return undefined;
     const i = native.cl_program_find(prog, code);
     return i < 0 ? undefined : this.coupons[i];
@@ -330,20 +333,22 @@ class Catalog {
    */
   evaluate(context, options) {
     const opts = checkOptions(options, EVALUATE_KEYS, 'evaluate');
-    const h = this._handle();
+    const h = this.#handle();
     if (opts.entered !== undefined && typeof opts.entered !== 'boolean') {
       throw new TypeError('evaluate: entered must be a boolean');
     }
     const flags = opts.entered ? native.CL_EVAL_ENTERED : 0;
     let indexes = null;
-    if (opts.only !== undefined) indexes = this._indexes(opts.only);
-    this._parse(h, context, 'evaluate');
-    const err = this._err;
+    if (opts.only !== undefined) indexes = this.#indexes(opts.only);
+    this.#parse(h, context, 'evaluate');
+    const err = this.#err;
     const res = indexes === null
       ? native.clnode_eval(h.vm, h.prog, h.ctx, flags, err)
       : native.clnode_eval_some(h.vm, h.prog, h.ctx, indexes, flags, err);
     if (res === null) throw errorFrom(EvaluationError, err, null);
-    return JSON.parse(native.clnode_result_json(res));
+    const results = JSON.parse(native.clnode_result_json(res));
+    for (const r of results) nameLines(h.ctx, r);
+    return results;
   }
 
   /**
@@ -351,40 +356,42 @@ class Catalog {
    * codes (SPEC section 6).
    */
   best(context) {
-    const h = this._handle();
-    this._parse(h, context, 'best');
-    const res = native.clnode_best(h.vm, h.prog, h.ctx, this._err);
-    if (res === null) throw errorFrom(EvaluationError, this._err, null);
-    return JSON.parse(native.clnode_result_json(res));
+    const h = this.#handle();
+    this.#parse(h, context, 'best');
+    const res = native.clnode_best(h.vm, h.prog, h.ctx, this.#err);
+    if (res === null) throw errorFrom(EvaluationError, this.#err, null);
+    const choice = JSON.parse(native.clnode_result_json(res));
+    for (const r of choice.applied) nameLines(h.ctx, r);
+    return choice;
   }
 
-  _indexes(only) {
+  #indexes(only) {
     if (!Array.isArray(only)) throw new TypeError('evaluate: only must be an array of codes');
     return only.map((code) => {
       if (typeof code !== 'string') throw new TypeError('evaluate: only must be an array of codes');
-      const i = code.includes('\0') ? -1 : native.cl_program_find(this[kNative].prog, code);
+      const i = code.includes('\0') ? -1 : native.cl_program_find(this.#h.prog, code);
       if (i < 0) throw new RangeError(`evaluate: no coupon "${code}" in this catalog`);
       return i;
     });
   }
 
-  _parse(h, context, what) {
+  #parse(h, context, what) {
     const text = contextText(context, what);
-    if (native.cl_context_parse(h.ctx, text, this._err) !== native.CL_OK) {
-      throw errorFrom(ContextError, this._err, text);
+    if (native.cl_context_parse(h.ctx, text, this.#err) !== native.CL_OK) {
+      throw errorFrom(ContextError, this.#err, text);
     }
   }
 
   /** The bytecode listing (couponc disasm). */
   disassemble() {
-    return native.clnode_program_disasm(this._handle().prog);
+    return native.clnode_program_disasm(this.#handle().prog);
   }
 
   /** Frees the catalog now; using it afterwards throws. */
   close() {
-    const h = this[kNative];
+    const h = this.#h;
     if (h === null) return;
-    this[kNative] = null;
+    this.#h = null;
     registry.unregister(this);
     freeNative(h);
   }
@@ -392,6 +399,13 @@ class Catalog {
 
 if (typeof Symbol.dispose === 'symbol') {
   Catalog.prototype[Symbol.dispose] = Catalog.prototype.close;
+}
+
+// Gives each line of a result its SKU (SPEC section 5: index, sku,
+// discount), from the context it was evaluated on.
+function nameLines(ctx, result) {
+  result.lines = result.lines.map((l) => (l.sku !== undefined ? l
+    : { index: l.index, sku: native.cl_context_item_sku(ctx, l.index), discount: l.discount }));
 }
 
 function couponInfo(prog, i) {
