@@ -7,6 +7,8 @@ const couponlib = require('..');
 const { Catalog } = couponlib;
 const h = require('./helpers');
 
+h.collectAtEnd();
+
 test('the module exports the library version and its reason codes', () => {
   assert.equal(couponlib.version, '0.1.0');
   assert.equal(couponlib.reasonCodes.length, 23);

@@ -10,6 +10,8 @@ const couponlib = require('..');
 const { Catalog, CouponlibError, CompileError, ContextError, EvaluationError } = couponlib;
 const h = require('./helpers');
 
+h.collectAtEnd();
+
 const NOW = '2026-03-04T10:00:00Z';
 
 test('the error classes: Error subclasses with a name', () => {

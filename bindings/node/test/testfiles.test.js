@@ -9,6 +9,8 @@ const path = require('path');
 const { loadTestFile, MalformedTestFile } = require('./lib/testfile');
 const h = require('./helpers');
 
+h.collectAtEnd();
+
 function testFiles(dir) {
   return fs.readdirSync(dir).filter((f) => f.endsWith('.test.yaml')).sort().map((f) => path.join(dir, f));
 }
