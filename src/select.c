@@ -351,7 +351,8 @@ static int prepare(cl_vm *vm, sel *s, search *x, size_t n, size_t L)
 /* Runs the search over the candidates; fills x->best / x->best_excl. */
 static int choose(cl_vm *vm, sel *s, const cl_program *p, const cl_context *ctx, search *x)
 {
-    qsort(s->cands.v, s->cands.n, sizeof *s->cands.v, apply_cmp);
+    if (s->cands.n > 1) /* with none, cands.v may be NULL: not for qsort */
+        qsort(s->cands.v, s->cands.n, sizeof *s->cands.v, apply_cmp);
     /* Exclusive candidates first (each alone), stackables after, in order. */
     size_t ns = 0;
     for (size_t i = 0; i < s->cands.n; i++)
@@ -364,7 +365,7 @@ static int choose(cl_vm *vm, sel *s, const cl_program *p, const cl_context *ctx,
     int rc = prepare(vm, s, x, ns, ctx->items.n);
     if (rc != CL_OK)
         return rc;
-    cand *stack = s->cands.v + (s->cands.n - ns);
+    cand *stack = s->cands.n ? s->cands.v + (s->cands.n - ns) : NULL;
     /* Partition: stable, exclusives to the front. */
     size_t e = 0;
     for (size_t i = 0; i < s->cands.n; i++)
