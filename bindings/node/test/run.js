@@ -26,11 +26,12 @@ const cache = process.env.COUPONLIB_CACHE || path.join(os.homedir(), '.cache', '
 const modules = path.join(cache, 'node', 'node_modules');
 const env = { ...process.env };
 env.NODE_PATH = [modules, process.env.NODE_PATH].filter(Boolean).join(path.delimiter);
-if (/asan/.test(env.LD_PRELOAD || '')) {
-  // Under AddressSanitizer (the asan build preloads its runtime into node):
-  // memory errors abort the test, but leaks are not checked, because at
+if (env.COUPONLIB_ASAN_RUNTIME) {
+  // The asan build: its addon needs the sanitizer runtime preloaded into
+  // node. Memory errors abort the test; leaks are not checked, because at
   // exit V8 frees neither its own heap nor SWIG's wrapper objects (freed
   // only when collected), so every run would report them.
+  env.LD_PRELOAD = [env.COUPONLIB_ASAN_RUNTIME, env.LD_PRELOAD].filter(Boolean).join(' ');
   env.ASAN_OPTIONS = `${env.ASAN_OPTIONS ? `${env.ASAN_OPTIONS}:` : ''}detect_leaks=0`;
 }
 if (!fs.existsSync(path.join(modules, 'yaml'))) {
