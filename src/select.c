@@ -351,7 +351,7 @@ static int prepare(cl_vm *vm, sel *s, search *x, size_t n, size_t L)
 /* Runs the search over the candidates; fills x->best / x->best_excl. */
 static int choose(cl_vm *vm, sel *s, const cl_program *p, const cl_context *ctx, search *x)
 {
-    if (s->cands.n > 1) /* with none, cands.v may be NULL: not for qsort */
+    if (s->cands.n > 1)
         qsort(s->cands.v, s->cands.n, sizeof *s->cands.v, apply_cmp);
     /* Exclusive candidates first (each alone), stackables after, in order. */
     size_t ns = 0;

@@ -239,6 +239,25 @@ typedef int (*cl_write_fn)(void *ud, const char *buf, size_t len);
 /* Writes a human-readable listing of prog's bytecode and constants. */
 CL_API cl_status cl_program_disasm(const cl_program *prog, cl_write_fn write, void *ud);
 
+/* Saves prog (one file's coupons or a linked catalog) as bytes through
+ * write: a portable, checksummed format carrying the bytecode, constants and
+ * time zones, so that the loaded program evaluates exactly as prog does.
+ * Returns CL_OK, CL_ENOMEM, or CL_EIO when write fails. */
+CL_API cl_status cl_program_save(const cl_program *prog, cl_write_fn write, void *ud);
+
+/* Loads a program saved by cl_program_save() from data[0..len). The bytes
+ * are never trusted: the header, length and checksum are checked, and every
+ * unit is verified as a freshly compiled one is. A malformed, corrupted or
+ * hostile blob gives NULL with *err filled (CL_EFORMAT with the byte offset,
+ * CL_EVERIFY, CL_ELIMIT; err may be NULL); never a crash. The data is not
+ * kept. The caller frees the program with cl_program_free(). */
+CL_API cl_program *cl_program_load(const cl_env *env, const void *data, size_t len,
+                                   cl_error *err);
+
+/* Whether data[0..len) starts like a saved program (its magic), to tell one
+ * from coupon source text. Checks nothing else. */
+CL_API bool cl_program_is_saved(const void *data, size_t len);
+
 /* ------------------------------------------------------------------------
  * Checkout contexts
  * ------------------------------------------------------------------------ */

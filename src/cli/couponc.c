@@ -6,6 +6,10 @@
  *   couponc best  --context CTX.json FILE...
  *   couponc test  FILE.test.yaml...
  *   couponc disasm FILE...
+ *   couponc compile FILE... -o OUT
+ *
+ * Wherever a coupon file is accepted, a program saved by `couponc compile`
+ * is accepted too.
  *
  * All JSON goes to standard output, diagnostics to standard error. Exit
  * status: 0 success, 1 a check or test failed, 2 bad usage or unreadable
@@ -27,6 +31,7 @@ static const char usage[] =
     "  best --context CTX.json FILE...        choose the best combination (JSON object)\n"
     "  test FILE.test.yaml...                 run coupon test files\n"
     "  disasm FILE...                         list the compiled bytecode\n"
+    "  compile FILE... -o OUT                 save the compiled (linked) program\n"
     "\n"
     "  --context - reads the context from standard input.\n"
     "  --format text prints eval and best for people instead of JSON.\n"
@@ -90,7 +95,8 @@ int cc_write_file(void *ud, const char *buf, size_t len)
     return fwrite(buf, 1, len, ud) == len ? 0 : -1;
 }
 
-/* Compiles one file, printing its error with the source line. */
+/* Compiles one coupon file, or loads a saved program (couponc compile -o),
+ * printing its error with the source line. */
 static cl_program *compile_one(const cl_env *env, const char *path)
 {
     size_t len;
@@ -98,9 +104,18 @@ static cl_program *compile_one(const cl_env *env, const char *path)
     if (src == NULL)
         return NULL;
     cl_error err;
-    cl_program *p = cl_compile(env, src, len, path, &err);
-    if (p == NULL)
-        cc_print_error(&err, src, len);
+    cl_program *p;
+    if (cl_program_is_saved(src, len)) {
+        p = cl_program_load(env, src, len, &err);
+        if (p == NULL) {
+            snprintf(err.source, sizeof err.source, "%s", path);
+            cc_print_error(&err, NULL, 0);
+        }
+    } else {
+        p = cl_compile(env, src, len, path, &err);
+        if (p == NULL)
+            cc_print_error(&err, src, len);
+    }
     free(src);
     return p;
 }
@@ -147,9 +162,13 @@ static int cmd_check(const cl_env *env, int argc, char **argv)
             continue;
         }
         cl_error err;
-        cl_program *p = cl_compile(env, src, len, argv[i], &err);
+        bool saved = cl_program_is_saved(src, len);
+        cl_program *p = saved ? cl_program_load(env, src, len, &err)
+                              : cl_compile(env, src, len, argv[i], &err);
         if (p == NULL) {
-            cc_print_error(&err, src, len);
+            if (saved)
+                snprintf(err.source, sizeof err.source, "%s", argv[i]);
+            cc_print_error(&err, saved ? NULL : src, len);
             if (status == EXIT_OK)
                 status = EXIT_FAILED;
         } else {
@@ -297,6 +316,49 @@ done:
     return status;
 }
 
+/* couponc compile FILE... -o OUT: the linked program, saved. */
+static int cmd_compile(const cl_env *env, int argc, char **argv)
+{
+    const char *out = NULL;
+    char **files = calloc((size_t)argc + 1, sizeof *files);
+    int n = 0;
+    if (files == NULL)
+        return EXIT_USAGE;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
+            out = argv[++i];
+        else if (strncmp(argv[i], "--output=", 9) == 0)
+            out = argv[i] + 9;
+        else
+            files[n++] = argv[i];
+    }
+    if (out == NULL || n == 0) {
+        free(files);
+        fputs(usage, stderr);
+        return EXIT_USAGE;
+    }
+    cl_program *p = cc_load_programs(env, files, n);
+    free(files);
+    if (p == NULL)
+        return EXIT_FAILED;
+    FILE *f = strcmp(out, "-") == 0 ? stdout : fopen(out, "wb");
+    if (f == NULL) {
+        fprintf(stderr, "couponc: cannot create %s: %s\n", out, strerror(errno));
+        cl_program_free(p);
+        return EXIT_USAGE;
+    }
+    cl_status rc = cl_program_save(p, cc_write_file, f);
+    int closed = f == stdout ? fflush(f) : fclose(f);
+    cl_program_free(p);
+    if (rc != CL_OK || closed != 0) {
+        fprintf(stderr, "couponc: cannot write %s: %s\n", out, cl_strerror(rc ? rc : CL_EIO));
+        if (f != stdout)
+            remove(out);
+        return EXIT_USAGE;
+    }
+    return EXIT_OK;
+}
+
 static int cmd_disasm(const cl_env *env, int argc, char **argv)
 {
     if (argc < 1) {
@@ -336,6 +398,8 @@ int main(int argc, char **argv)
         status = cmd_eval(env, argc - 2, argv + 2, true);
     else if (strcmp(cmd, "test") == 0)
         status = cc_cmd_test(env, argc - 2, argv + 2);
+    else if (strcmp(cmd, "compile") == 0)
+        status = cmd_compile(env, argc - 2, argv + 2);
     else if (strcmp(cmd, "disasm") == 0)
         status = cmd_disasm(env, argc - 2, argv + 2);
     else {
