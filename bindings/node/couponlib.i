@@ -96,6 +96,14 @@ struct clnode_hold {
   free($1.data);
 }
 
+/* Bytes out: a Buffer. */
+%typemap(out) clnode_bytes {
+  if ($1.data == NULL)
+    SWIG_exception_fail(SWIG_MemoryError, cl_strerror($1.status));
+  $result = node::Buffer::Copy(v8::Isolate::GetCurrent(), $1.data, $1.len).ToLocalChecked();
+  free($1.data);
+}
+
 /* Everything of the header but what takes a callback or an out-parameter:
  * those are reached through the helpers. */
 %ignore cl_env_new;
@@ -103,6 +111,7 @@ struct clnode_hold {
 %ignore cl_amount_parse;
 %ignore cl_amount_format;
 %ignore cl_program_disasm;
+%ignore cl_program_save;
 %ignore cl_vm_eval;
 %ignore cl_vm_eval_some;
 %ignore cl_vm_best;
@@ -127,4 +136,5 @@ cl_env *clnode_env_new(void) { return cl_env_new(NULL, NULL); }
 }
 
 %ignore clnode_text;
+%ignore clnode_bytes;
 %include "clnode.h"

@@ -153,8 +153,10 @@ export class Catalog {
   /** Compiles YAML coupon sources (SPEC section 4), linked into one catalog. */
   static compile(sources: string | Uint8Array | Source | Array<string | Uint8Array | Source>,
                  options?: CatalogOptions): Catalog;
-  /** Reads and compiles coupon files, linked into one catalog. */
+  /** Reads coupon files (sources or saved catalogs), linked into one catalog. */
   static compileFiles(paths: string | string[], options?: CatalogOptions): Catalog;
+  /** Loads a catalog saved by save(); the bytes are verified (LoadError). */
+  static load(data: Uint8Array, options?: CatalogOptions): Catalog;
   /** Number of coupons. */
   readonly size: number;
   /** Every coupon, in catalog order. */
@@ -165,6 +167,8 @@ export class Catalog {
   evaluate(context: ContextInput, options?: EvaluateOptions): CouponResult[];
   /** The best combination of the automatic coupons and the entered codes. */
   best(context: ContextInput): Choice;
+  /** The catalog as bytes, portable and checksummed, for Catalog.load(). */
+  save(): Buffer;
   /** The bytecode listing. */
   disassemble(): string;
   /** Frees the catalog now; using it afterwards throws. */

@@ -244,7 +244,22 @@ class Catalog {
     });
   }
 
-  /** Reads and compiles coupon files by path, linked into one catalog. */
+  /**
+   * Loads a catalog saved by save() (a Buffer or Uint8Array). The bytes are
+   * verified as freshly compiled code is: a corrupted or hostile blob is a
+   * LoadError, never a crash.
+   */
+  static load(data, options) {
+    if (!isBytes(data)) throw new TypeError('Catalog.load: expected a Buffer or a Uint8Array');
+    const bytes = asBuffer(data);
+    const env = makeEnv(options, 'Catalog.load');
+    return Catalog.#build(env, 1, (i, err) => loadBytes(env, bytes, null, err), null);
+  }
+
+  /**
+   * Reads coupon files by path and compiles them (or loads them, when they
+   * are saved catalogs), linked into one catalog.
+   */
   static compileFiles(paths, options) {
     const list = Array.isArray(paths) ? paths : [paths];
     if (list.length === 0) throw new TypeError('Catalog.compileFiles: no files');
@@ -258,8 +273,10 @@ class Catalog {
       try { return fs.readFileSync(file); } catch { return null; }
     };
     return Catalog.#build(env, list.length, (i, err) => {
+      const data = textOf(list[i]);
+      if (data !== null && native.cl_program_is_saved(data)) return loadBytes(env, data, list[i], err);
       const p = native.cl_compile_file(env, list[i], err);
-      return p === null ? errorFrom(CompileError, err, textOf(list[i])) : p;
+      return p === null ? errorFrom(CompileError, err, data) : p;
     }, (err) => errorFrom(CompileError, err, err.source ? textOf(err.source) : null));
   }
 
@@ -382,6 +399,14 @@ class Catalog {
     }
   }
 
+  /**
+   * The catalog as bytes (a Buffer): a portable, checksummed form that
+   * Catalog.load() (or couponc) reads back into an identical catalog.
+   */
+  save() {
+    return native.clnode_program_save(this.#handle().prog);
+  }
+
   /** The bytecode listing (couponc disasm). */
   disassemble() {
     return native.clnode_program_disasm(this.#handle().prog);
@@ -399,6 +424,19 @@ class Catalog {
 
 if (typeof Symbol.dispose === 'symbol') {
   Catalog.prototype[Symbol.dispose] = Catalog.prototype.close;
+}
+
+// A program loaded from saved bytes, or a LoadError (file: where they came
+// from, when the library names no source).
+function loadBytes(env, bytes, file, err) {
+  const p = native.cl_program_load(env, bytes, err);
+  if (p !== null) return p;
+  const e = errorFrom(LoadError, err, null);
+  if (!e.file && file) {
+    e.file = file;
+    e.message = `${file}: ${e.message}`;
+  }
+  return e;
 }
 
 // Gives each line of a result its SKU (SPEC section 5: index, sku,

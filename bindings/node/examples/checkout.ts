@@ -43,6 +43,12 @@ const context: Context = {
 const choice = checkout(catalog, context);
 console.log(`applied ${choice.coupons.join(' + ')}: -${choice.discount}, total ${choice.total}`);
 
+// A catalog compiled once (at deploy time, say) and loaded from its bytes.
+const saved: Buffer = catalog.save();
+const restored = Catalog.load(saved);
+console.log(`restored ${restored.size} coupons: ${restored.coupons.map((c) => c.code).join(', ')}`);
+restored.close();
+
 const perCoupon: CouponResult[] = catalog.evaluate(context, { only: ['FIVER'] });
 console.log(`FIVER alone: ${perCoupon[0].applicable ? perCoupon[0].discount : 'does not apply'}`);
 

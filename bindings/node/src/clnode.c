@@ -65,6 +65,15 @@ clnode_text clnode_result_json(const cl_result *res)
     return sink_done(&s, st, st == CL_EIO);
 }
 
+clnode_bytes clnode_program_save(const cl_program *prog)
+{
+    sink s = {NULL, 0, 0};
+    if (prog == NULL)
+        return sink_done(&s, CL_EINVAL, 0);
+    cl_status st = cl_program_save(prog, sink_write, &s);
+    return sink_done(&s, st, st == CL_EIO);
+}
+
 clnode_text clnode_program_disasm(const cl_program *prog)
 {
     sink s = {NULL, 0, 0};

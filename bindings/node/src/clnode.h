@@ -25,6 +25,12 @@ typedef struct clnode_text {
     int status;       /* cl_status */
 } clnode_text;
 
+/* Bytes (not text: the typemaps make a Buffer of them). */
+typedef clnode_text clnode_bytes;
+
+/* The saved form of prog, by cl_program_save(). */
+clnode_bytes clnode_program_save(const cl_program *prog);
+
 /* The JSON of SPEC section 5 (after cl_vm_eval) or 6 (after cl_vm_best). */
 clnode_text clnode_result_json(const cl_result *res);
 

@@ -248,3 +248,39 @@ test('formatAmount: exact, with the currency\'s decimals', () => {
   assert.equal(couponlib.formatAmount('1005', 'JPY'), '1005');
   assert.equal(couponlib.formatAmount('92233720368547758.07', 'USD'), '92233720368547758.07');
 });
+
+test('save() and Catalog.load(): the loaded catalog evaluates exactly as the saved one', () => {
+  const cat = Catalog.compileFiles(h.shopYaml);
+  const bytes = cat.save();
+  assert.ok(Buffer.isBuffer(bytes));
+  assert.deepEqual([...bytes.subarray(0, 8)], [0x89, 0x43, 0x4c, 0x50, 0x52, 0x4f, 0x47, 0x0a]);
+  for (const data of [bytes, new Uint8Array(bytes)]) {
+    const loaded = Catalog.load(data);
+    assert.deepEqual(loaded.coupons, cat.coupons);
+    for (const name of ['first-order', 'black-friday', 'staff-weekend']) {
+      assert.deepEqual(loaded.best(h.cart(name)), cat.best(h.cart(name)));
+      assert.deepEqual(loaded.evaluate(h.cart(name), { entered: true }), cat.evaluate(h.cart(name), { entered: true }));
+    }
+    assert.deepEqual(loaded.save(), bytes, 'saving again gives the same bytes');
+    loaded.close();
+  }
+  const limited = Catalog.load(bytes, { limits: { steps: 2 } });
+  assert.throws(() => limited.evaluate(h.cart('first-order')), { name: 'EvaluationError', code: 'steps' });
+  limited.close();
+  cat.close();
+});
+
+test('a linked catalog saves and loads; compileFiles takes saved files beside sources', () => {
+  const dir = fs.mkdtempSync(require('path').join(require('os').tmpdir(), 'couponlib-'));
+  const linked = Catalog.compile([{ source: h.SAVE, name: 'save.yaml' }, { source: h.SHIP, name: 'ship.yaml' }]);
+  fs.writeFileSync(`${dir}/both.clp`, linked.save());
+  const back = Catalog.compileFiles(`${dir}/both.clp`);
+  assert.deepEqual(back.coupons.map((c) => c.code), ['SAVE5', 'TEN', 'FREESHIP']);
+  fs.writeFileSync(`${dir}/ship.clp`, Catalog.compile(h.SHIP).save());
+  fs.writeFileSync(`${dir}/save.yaml`, h.SAVE);
+  const mixed = Catalog.compileFiles([`${dir}/save.yaml`, `${dir}/ship.clp`]);
+  const ctx = h.cartOf(3, { shipping: { amount: '4.99' } });
+  assert.deepEqual(mixed.evaluate(ctx), linked.evaluate(ctx));
+  [linked, back, mixed].forEach((c) => c.close());
+  fs.rmSync(dir, { recursive: true });
+});

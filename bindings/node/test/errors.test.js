@@ -170,7 +170,8 @@ test('a closed catalog throws on every call', () => {
   const cat = Catalog.compile(h.SAVE);
   cat.close();
   for (const call of [() => cat.size, () => cat.coupons, () => cat.coupon('SAVE5'),
-    () => cat.evaluate(h.cartOf(1)), () => cat.best(h.cartOf(1)), () => cat.disassemble()]) {
+    () => cat.evaluate(h.cartOf(1)), () => cat.best(h.cartOf(1)), () => cat.disassemble(),
+    () => cat.save()]) {
     assert.throws(call, { message: 'couponlib: this catalog is closed' });
   }
 });
@@ -263,6 +264,9 @@ test('the native layer refuses what it cannot convert', () => {
   assert.equal(native.cl_status_name(err.code), 'invalid-argument');
   assert.throws(() => native.clnode_result_json(null), /bad argument/);
   assert.throws(() => native.clnode_program_disasm(null), /bad argument/);
+  assert.throws(() => native.clnode_program_save(null), /bad argument/);
+  assert.equal(native.cl_program_load(env, null, err), null);
+  assert.equal(native.cl_status_name(err.code), 'format');
   const empty = native.cl_compile(env, null, 'x', err);
   assert.equal(native.cl_program_count(empty), 0);
   native.cl_program_free(empty);
@@ -270,4 +274,52 @@ test('the native layer refuses what it cannot convert', () => {
   native.cl_vm_free(vm);
   native.cl_context_free(ctx);
   native.cl_env_free(env);
+});
+
+test('load errors: a corrupted, truncated or foreign blob is a LoadError, never a crash', () => {
+  const bytes = Catalog.compile(h.SAVE).save();
+  const { LoadError } = couponlib;
+  const fails = (data) => {
+    try {
+      Catalog.load(data).close();
+    } catch (e) {
+      assert.ok(e instanceof LoadError, String(e));
+      assert.ok(['format', 'verify', 'limit'].includes(e.code), e.message);
+      return e;
+    }
+    return null;
+  };
+  let caught = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const flipped = Buffer.from(bytes);
+    flipped[i] ^= 0x5a;
+    if (fails(flipped)) caught++;
+    assert.ok(fails(bytes.subarray(0, i)), `truncated at ${i}`);
+  }
+  assert.equal(caught, bytes.length, 'the checksum covers every byte');
+  const e = fails(Buffer.from('version: 1\n'));
+  assert.equal(e.code, 'format');
+  assert.equal(e.offset, 0);
+  assert.match(e.message, /bad magic/);
+  const corrupt = Buffer.from(bytes);
+  corrupt[bytes.length - 1] ^= 1;
+  assert.match(fails(corrupt).message, /checksum/);
+  assert.throws(() => Catalog.load('a string'), TypeError);
+  assert.throws(() => Catalog.load(), TypeError);
+  assert.throws(() => Catalog.load(bytes, { limits: { nope: 1 } }), TypeError);
+  assert.throws(() => Catalog.load(bytes, { limits: { coupons: 1 } }), { name: 'LoadError', code: 'limit' });
+});
+
+test('compileFiles names the file of a saved catalog that does not load', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'couponlib-'));
+  const bytes = Catalog.compile(h.SAVE).save();
+  bytes[bytes.length - 1] ^= 1;
+  fs.writeFileSync(path.join(dir, 'bad.clp'), bytes);
+  assert.throws(() => Catalog.compileFiles(path.join(dir, 'bad.clp')), (e) => {
+    assert.ok(e instanceof couponlib.LoadError);
+    assert.equal(e.file, path.join(dir, 'bad.clp'));
+    assert.match(e.message, /^\/.*bad\.clp: saved program: checksum mismatch/);
+    return true;
+  });
+  fs.rmSync(dir, { recursive: true });
 });

@@ -80,6 +80,7 @@ test('the TypeScript example type-checks with --strict and runs', () => {
   assert.equal(out, [
     'not applied: BOGUS (UNKNOWN_CODE)',
     'applied FIVER + SPRING15: -11.14, total 34.76',
+    'restored 2 coupons: SPRING15, FIVER',
     'FIVER alone: 5.00',
     'unknown-key at 3:13',
     'currency at currency',
