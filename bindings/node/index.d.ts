@@ -133,7 +133,7 @@ export interface CatalogOptions {
 /** Coupon source text with the name its errors give. */
 export interface Source {
   source: string | Uint8Array;
-  /** Default "<input>". */
+  /** Default "<input>" ("<input 2>"... among several sources). */
   name?: string;
 }
 

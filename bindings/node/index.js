@@ -170,13 +170,16 @@ function asBuffer(x) {
 function sourcesOf(sources) {
   const list = Array.isArray(sources) ? sources : [sources];
   if (list.length === 0) throw new TypeError('Catalog.compile: no sources');
+  // Unnamed sources are "<input>", or "<input 1>", "<input 2>"... when
+  // there are several, so that an error between them says which.
+  const unnamed = (i) => (list.length > 1 ? `<input ${i + 1}>` : '<input>');
   return list.map((s, i) => {
-    if (typeof s === 'string' || isBytes(s)) return { source: s, name: '<input>' };
+    if (typeof s === 'string' || isBytes(s)) return { source: s, name: unnamed(i) };
     if (s !== null && typeof s === 'object' && (typeof s.source === 'string' || isBytes(s.source))) {
       if (s.name !== undefined && typeof s.name !== 'string') {
         throw new TypeError(`Catalog.compile: sources[${i}].name must be a string`);
       }
-      return { source: s.source, name: s.name === undefined ? '<input>' : s.name };
+      return { source: s.source, name: s.name === undefined ? unnamed(i) : s.name };
     }
     throw new TypeError(`Catalog.compile: sources[${i}] must be a string, a Buffer or { source, name }`);
   }).map((s) => ({ source: isBytes(s.source) ? asBuffer(s.source) : s.source, name: s.name }));

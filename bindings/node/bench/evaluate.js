@@ -54,14 +54,33 @@ function measure(fn) {
 
 const text = JSON.stringify(context);
 const results = catalog.evaluate(context);
+
+// The C calls alone, through the wrapper (not part of the API).
+const native = require(process.env.COUPONLIB_NODE_ADDON
+  ? path.resolve(process.env.COUPONLIB_NODE_ADDON)
+  : path.join(__dirname, '..', 'build', 'Release', 'couponlib_native.node'));
+const env = native.clnode_env_new();
+const err = new native.cl_error();
+const prog = native.cl_compile_file(env, path.join(root, 'examples', 'coupons', 'shop.yaml'), err);
+const ctx = native.cl_context_new(env);
+const vm = native.cl_vm_new(env);
+native.cl_context_parse(ctx, text, err);
+const res = native.clnode_eval(vm, prog, ctx, 0, err);
 const rows = [
   ['evaluate, 11 coupons, 10-line cart', () => catalog.evaluate(context)],
   ['evaluate, context given as JSON text', () => catalog.evaluate(text)],
   ['evaluate, only one coupon', () => catalog.evaluate(context, { only: ['TV50'] })],
   ['best', () => catalog.best(context)],
   ['  of which JSON.stringify(context)', () => JSON.stringify(context)],
+  ['  of which cl_context_parse', () => native.cl_context_parse(ctx, text, err)],
+  ['  of which cl_vm_eval', () => native.clnode_eval(vm, prog, ctx, 0, err)],
+  ['  of which cl_result_write_json', () => native.clnode_result_json(res)],
   ['  of which JSON.parse(result)', ((s) => () => JSON.parse(s))(JSON.stringify(results))],
 ];
 console.log(`couponlib ${require('..').version}, node ${process.version}, ${items.length} lines, ${catalog.size} coupons`);
 for (const [name, fn] of rows) console.log(`${name.padEnd(40)} ${measure(fn).toFixed(2).padStart(8)} us`);
 catalog.close();
+native.cl_program_free(prog);
+native.cl_vm_free(vm);
+native.cl_context_free(ctx);
+native.cl_env_free(env);

@@ -92,6 +92,15 @@ test('link error: a code defined in two sources names both places', () => {
   });
 });
 
+test('unnamed sources are numbered when there are several', () => {
+  assert.throws(() => Catalog.compile([h.SHIP, h.SAVE, h.SAVE]), (e) => {
+    assert.equal(e.file, '<input 3>');
+    assert.match(e.detail, /also defined at <input 2>:4:5/);
+    return true;
+  });
+  assert.throws(() => Catalog.compile([h.SAVE, 'code: [']), { name: 'CompileError', file: '<input 2>' });
+});
+
 test('compileFiles: an unreadable file, a file that is no coupon document', () => {
   assert.throws(() => Catalog.compileFiles('/nonexistent/shop.yaml'),
     { name: 'CompileError', code: 'io', file: '/nonexistent/shop.yaml', line: 0 });
