@@ -216,7 +216,8 @@ class Catalog {
   #err;           // the cl_error this catalog's calls fill
   #coupons = null;
 
-  // Use Catalog.compile(), Catalog.compileFiles() or Catalog.load().
+  // Use Catalog.compile(), Catalog.compileFiles() or Catalog.load(). Takes
+  // env and prog: they are freed with the catalog, or here if it fails.
   constructor(token, env, prog) {
     if (token !== kNative) {
       throw new TypeError('use Catalog.compile(), Catalog.compileFiles() or Catalog.load()');
@@ -306,12 +307,7 @@ class Catalog {
       native.cl_env_free(env);
       throw failure;
     }
-    try {
-      return new Catalog(kNative, env, prog);
-    } catch (e) {
-      native.cl_program_free(prog);
-      throw e;
-    }
+    return new Catalog(kNative, env, prog);  // it owns env and prog, failing or not
   }
 
   #handle() {
