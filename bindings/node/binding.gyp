@@ -24,6 +24,14 @@
       'action': ['swig', '-javascript', '-node', '-c++', '-I../../include', '-Isrc',
                  '-o', '<@(_outputs)', 'couponlib.i'],
       'process_outputs_as_sources': 1,
+    }, {
+      # The shipped calendars, embedded as src/meson.build does it.
+      'action_name': 'calendars',
+      'inputs': ['../../scripts/embed_calendars.py', '<!@(node tools/calendar-files.js)'],
+      'outputs': ['<(INTERMEDIATE_DIR)/calendars_data.c'],
+      'action': ['python3', '../../scripts/embed_calendars.py', '<@(_outputs)',
+                 '<!@(node tools/calendar-files.js)'],
+      'process_outputs_as_sources': 1,
     }],
   }],
 }

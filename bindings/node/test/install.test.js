@@ -2,7 +2,8 @@
 // user does it: npm runs tools/build.js, node-gyp builds the addon against
 // this Node's headers, and the README example runs on that addon (not on
 // the one meson built). The checkout is copied first (src/, include/,
-// bindings/node/ without its build), so nothing is written into it.
+// data/, scripts/embed_calendars.py, bindings/node/ without its build), so
+// nothing is written into it.
 'use strict';
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
@@ -23,6 +24,10 @@ test('npm install of the package from a fresh directory, offline, runs the READM
   const checkout = path.join(tmp, 'couponlib');
   copyTree(path.join(h.root, 'src'), path.join(checkout, 'src'), []);
   copyTree(path.join(h.root, 'include'), path.join(checkout, 'include'), []);
+  copyTree(path.join(h.root, 'data'), path.join(checkout, 'data'), []);
+  fs.mkdirSync(path.join(checkout, 'scripts'));
+  fs.copyFileSync(path.join(h.root, 'scripts', 'embed_calendars.py'),
+    path.join(checkout, 'scripts', 'embed_calendars.py'));
   copyTree(pkg, path.join(checkout, 'bindings', 'node'), ['build', 'node_modules']);
   const app = path.join(tmp, 'app');
   fs.mkdirSync(app);
