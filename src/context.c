@@ -29,7 +29,11 @@ CL_API void cl_context_clear(cl_context *ctx)
 {
     if (ctx == NULL)
         return;
-    clT_zone_free(ctx->env, ctx->zone);
+    clT_zone *spare = ctx->zone;
+    if (spare == NULL)
+        spare = ctx->spare;
+    else
+        clT_zone_free(ctx->env, ctx->spare);
     clB_arena_reset(&ctx->arena);
     const cl_env *env = ctx->env;
     clB_arena arena = ctx->arena;
@@ -43,6 +47,7 @@ CL_API void cl_context_clear(cl_context *ctx)
     ctx->usage.v = usage.v;
     ctx->usage.cap = usage.cap;
     ctx->exponent = -1;
+    ctx->spare = spare;
 }
 
 CL_API void cl_context_free(cl_context *ctx)
@@ -50,6 +55,7 @@ CL_API void cl_context_free(cl_context *ctx)
     if (ctx == NULL)
         return;
     clT_zone_free(ctx->env, ctx->zone);
+    clT_zone_free(ctx->env, ctx->spare);
     clB_arena_free(&ctx->arena);
     CL_VEC_FREE(ctx->env, ctx->items);
     CL_VEC_FREE(ctx->env, ctx->usage);
@@ -134,19 +140,33 @@ CL_API cl_status cl_context_set_now(cl_context *ctx, int64_t unix_seconds)
     return CL_OK;
 }
 
-CL_API cl_status cl_context_set_timezone(cl_context *ctx, const char *zone)
+int clX_set_zone(cl_context *ctx, const char *name, size_t n, cl_error *err)
 {
-    if (ctx == NULL)
-        return CL_EINVAL;
     clT_zone *z = NULL;
-    if (zone != NULL) {
-        int rc = clT_zone_load(ctx->env, zone, strlen(zone), &z, NULL);
-        if (rc != CL_OK)
-            return (cl_status)rc;
+    if (name != NULL) {
+        if (ctx->spare != NULL && strlen(ctx->spare->name) == n &&
+            memcmp(ctx->spare->name, name, n) == 0) {
+            z = ctx->spare;
+            ctx->spare = NULL;
+        } else if (ctx->zone != NULL && strlen(ctx->zone->name) == n &&
+                   memcmp(ctx->zone->name, name, n) == 0) {
+            return CL_OK;
+        } else {
+            int rc = clT_zone_load(ctx->env, name, n, &z, err);
+            if (rc != CL_OK)
+                return rc;
+        }
     }
     clT_zone_free(ctx->env, ctx->zone);
     ctx->zone = z;
     return CL_OK;
+}
+
+CL_API cl_status cl_context_set_timezone(cl_context *ctx, const char *zone)
+{
+    if (ctx == NULL)
+        return CL_EINVAL;
+    return (cl_status)clX_set_zone(ctx, zone, zone ? strlen(zone) : 0, NULL);
 }
 
 CL_API cl_status cl_context_set_currency(cl_context *ctx, const char *currency)

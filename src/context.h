@@ -50,6 +50,9 @@ struct cl_context {
     uint8_t has_now;
     int64_t now;                      /* seconds since the epoch */
     clT_zone *zone;                   /* owned; NULL = none */
+    clT_zone *spare;                  /* owned: the zone of before the last clear, kept
+                                         so that contexts reused for the same shop do
+                                         not read the same tz file again */
     char currency[4];                 /* "" until set */
     int exponent;                     /* of currency, -1 until set */
     clX_str str[FLD_FIRST_INT];       /* string fields; FLD_CURRENCY mirrors currency */
@@ -70,6 +73,10 @@ struct cl_context {
 /* Fills ctx (cleared first) from a parsed JSON/YAML node. Errors carry the
  * node's position and path. */
 int clX_from_node(cl_context *ctx, const clY_doc *doc, const clY_node *node, cl_error *err);
+
+/* Sets the context's zone to name[0..n) (NULL: none), reusing the spare
+ * zone when it is the same one. CL_OK, CL_EZONE (err filled), CL_ENOMEM. */
+int clX_set_zone(cl_context *ctx, const char *name, size_t n, cl_error *err);
 
 /* The usage record of a code (case-insensitive), or NULL. */
 const clX_usage *clX_usage_of(const cl_context *ctx, const char *code, size_t n);
