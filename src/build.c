@@ -402,8 +402,9 @@ int clC_finish(clC_builder *b, clP_unit **out)
     *out = u;
     return CL_OK;
 oom_pool:
-    b->pool.p = NULL;
-    b->pool.n = b->pool.cap = 0;
+    /* the pool stays the builder's, which frees it at its true size */
+    u->pool = NULL;
+    u->n_pool = 0;
 oom:
     clC_unit_free(u);
     return clC_oom(b);
