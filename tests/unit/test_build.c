@@ -199,7 +199,7 @@ END_TEST
 /* One coupon whose code is TRUE, REQUIRE, TARGET, HALT, plus a set. */
 static int build_small(bool halt)
 {
-    uint32_t code, m, dm, set;
+    uint32_t code = 0, m = 0, dm = 0, set = 0;
     const char *members[] = {"x", "y", "z"};
     size_t lens[] = {1, 1, 1};
     int rc = clC_str(&b, "SMALL", 5, &code);
