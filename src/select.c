@@ -54,7 +54,9 @@ void clS_free(cl_vm *vm)
 static int begin(cl_vm *vm, const cl_program *p, const cl_context *ctx, cl_error *err)
 {
     clE_clear(err);
-    vm->err = err;
+    /* the VM reads error codes back from vm->err: give it one always */
+    vm->err = err != NULL ? err : &vm->scratch_err;
+    clE_clear(vm->err);
     if (p == NULL || ctx == NULL)
         return clE_set(err, CL_EINVAL, (cl_pos){0, 0, 0}, "no program or no context");
     if (!ctx->has_now || ctx->exponent < 0)
