@@ -81,13 +81,15 @@ static void original(const cl_context *ctx, int64_t *rem)
 }
 
 /* Fills the newest outcome's amounts from a computed discount. */
-static int record_discount(cl_vm *vm, const int64_t *lines, size_t n, int64_t total, int64_t ship)
+static int record_discount(cl_vm *vm, const cl_context *ctx, const int64_t *lines, size_t n,
+                           int64_t total, int64_t ship)
 {
     clR_outcome *o = &vm->res.out.v[vm->res.out.n - 1];
     o->discount = total;
     o->shipping = ship;
     for (size_t i = 0; i < n; i++)
-        if (lines[i] != 0 && !clR_line_add(&vm->res, (uint32_t)i, lines[i]))
+        if (lines[i] != 0 && !clR_line_add(&vm->res, (uint32_t)i, lines[i],
+                                           ctx->items.v[i].sku.p, ctx->items.v[i].sku.n))
             return clE_set(vm->err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
     return CL_OK;
 }
@@ -106,7 +108,7 @@ static int eval_one(cl_vm *vm, const cl_program *p, size_t i, const cl_context *
     original(ctx, rem);
     rc = clD_compute(vm, u, c, ctx, rem, ctx->has_shipping ? ctx->shipping : 0, lines, &total,
                      &ship);
-    return rc == CL_OK ? record_discount(vm, lines, ctx->items.n, total, ship) : rc;
+    return rc == CL_OK ? record_discount(vm, ctx, lines, ctx->items.n, total, ship) : rc;
 }
 
 CL_API cl_status cl_vm_eval_some(cl_vm *vm, const cl_program *p, const cl_context *ctx,
@@ -433,7 +435,7 @@ static int record_applied(cl_vm *vm, const search *x, const cl_context *ctx, con
         if (rc != CL_OK)
             return rc;
         vm->res.out.v[vm->res.out.n - 1].applicable = 1;
-        if ((rc = record_discount(vm, lines, L, total, ship)) != CL_OK)
+        if ((rc = record_discount(vm, ctx, lines, L, total, ship)) != CL_OK)
             return rc;
         for (size_t i = 0; i < L; i++)
             rem[i] -= lines[i];
