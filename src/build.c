@@ -213,6 +213,8 @@ int clC_regex(clC_builder *b, const char *pattern, size_t n, cl_pos pos, uint32_
     char msg[256];
     size_t off = 0;
     pcre2_code *re = clR_compile(b->env, pattern, n, msg, sizeof msg, &off);
+    if (re == NULL && off == CLR_OOM)
+        return clC_oom(b);
     if (re == NULL) {
         /* Shift PCRE2's offset (bytes into the pattern) onto the file. */
         cl_pos at = pos;
