@@ -538,7 +538,7 @@ int clT_zone_parse(const cl_env *env, const char *name, const unsigned char *dat
                        "(a \"right/\" zone); use the zone without leap seconds", name);
     clT_zone *z = zone_alloc(env, name, h.time, h.type);
     if (z == NULL)
-        return CL_ENOMEM;
+        return clE_set(err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
     const unsigned char *tt = p + (size_t)h.time * tsize;
     const unsigned char *types = tt + h.time;
     for (uint32_t i = 0; i < h.time; i++) {
@@ -646,21 +646,21 @@ int clT_zone_load(const cl_env *env, const char *name, size_t n, clT_zone **out,
     if (strcmp(zname, "UTC") == 0) {
         clT_zone *z = zone_alloc(env, "UTC", 0, 1);
         if (z == NULL)
-            return CL_ENOMEM;
+            return clE_set(err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
         *out = z;
         return CL_OK;
     }
     size_t plen = strlen(env->tzdir) + n + 2;
     char *path = clB_alloc(env, plen);
     if (path == NULL)
-        return CL_ENOMEM;
+        return clE_set(err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
     snprintf(path, plen, "%s/%s", env->tzdir, zname);
     unsigned char *buf = NULL;
     size_t len = 0, cap = 0;
     int e = read_file(env, path, &buf, &len, &cap);
     clB_free(env, path, plen);
     if (e == ENOMEM)
-        return CL_ENOMEM;
+        return clE_set(err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
     if (e != 0)
         return clE_set(err, CL_EZONE, (cl_pos){0, 0, 0}, "unknown time zone \"%s\" (not in "
                        "the tz database at %s)", zname, env->tzdir);
