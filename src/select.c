@@ -323,8 +323,10 @@ static int gather(cl_vm *vm, sel *s, const cl_program *p, const cl_context *ctx,
         if (!c->automatic && !clX_entered(ctx, clP_text(u, c->code), u->strs[c->code].len))
             continue;
         rc = eval_one(vm, p, i, ctx, CL_EVAL_ENTERED, lines);
+        if (rc != CL_OK)
+            continue; /* there may be no outcome to look at */
         const clR_outcome *o = &vm->res.out.v[vm->res.out.n - 1];
-        if (rc != CL_OK || !o->applicable)
+        if (!o->applicable)
             continue;
         cand x = {i, u, c, vm->res.out.n - 1, o->discount + o->shipping};
         if (!CL_PUSH(vm->env, s->cands, x))
@@ -355,7 +357,8 @@ static int prepare(cl_vm *vm, sel *s, search *x, size_t n, size_t L)
 /* Runs the search over the candidates; fills x->best / x->best_excl. */
 static int choose(cl_vm *vm, sel *s, const cl_program *p, const cl_context *ctx, search *x)
 {
-    qsort(s->cands.v, s->cands.n, sizeof *s->cands.v, apply_cmp);
+    if (s->cands.n > 1) /* qsort may not be given NULL, even for no elements */
+        qsort(s->cands.v, s->cands.n, sizeof *s->cands.v, apply_cmp);
     /* Exclusive candidates first (each alone), stackables after, in order. */
     size_t ns = 0;
     for (size_t i = 0; i < s->cands.n; i++)
@@ -368,7 +371,7 @@ static int choose(cl_vm *vm, sel *s, const cl_program *p, const cl_context *ctx,
     int rc = prepare(vm, s, x, ns, ctx->items.n);
     if (rc != CL_OK)
         return rc;
-    cand *stack = s->cands.v + (s->cands.n - ns);
+    cand *stack = s->cands.n ? s->cands.v + (s->cands.n - ns) : s->cands.v; /* v may be NULL */
     /* Partition: stable, exclusives to the front. */
     size_t e = 0;
     for (size_t i = 0; i < s->cands.n; i++)
