@@ -37,6 +37,15 @@ static inline int64_t test_range(test_rng *r, int64_t lo, int64_t hi)
             ck_abort_msg(__VA_ARGS__);  \
     } while (0)
 
+/* The number of rounds a property test runs: n, or a fifth of it when
+ * CL_TEST_QUICK is set (the valgrind setup sets it, where every round costs
+ * some thirty times more). */
+static inline long test_rounds(long n)
+{
+    const char *q = getenv("CL_TEST_QUICK");
+    return q != NULL && q[0] != '\0' && q[0] != '0' ? (n / 5 > 0 ? n / 5 : 1) : n;
+}
+
 /* A growing text buffer, and a cl_write_fn that appends to it. */
 typedef struct test_text {
     char *p;
