@@ -148,7 +148,7 @@ int main(void)
     text json = {{0}, 0};
     CHECK(cl_result_write_json(res, collect, &json) == CL_OK);
     CHECK(strstr(json.buf, "\"coupons\": [\"CARD5\", \"TV50\"]") != NULL);
-    CHECK(strstr(json.buf, "\"total\": \"449.98\"") != NULL);
+    CHECK(strstr(json.buf, "\"total\": \"448.98\"") != NULL);
 
     /* money helpers */
     int64_t minor;

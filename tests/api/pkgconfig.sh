@@ -1,10 +1,16 @@
 #!/bin/sh
-# pkgconfig.sh SRCDIR BUILDDIR - installs the build into a scratch directory
-# and builds the client with nothing but what the installed couponlib.pc
-# says (cflags and libs), then runs it against the installed shared library.
+# pkgconfig.sh SRCDIR BUILDDIR [CC [SANITIZE]] - installs the build into a
+# scratch directory and builds the client with nothing but what the
+# installed couponlib.pc says (cflags and libs), then runs it against the
+# installed shared library. CC is the build's C compiler and SANITIZE its
+# b_sanitize (a sanitized library needs its runtime in the client).
 set -u
 src=$1
 build=$2
+cc=${3:-cc}
+sanitize=${4:-none}
+san=""
+[ "$sanitize" != "none" ] && san="-fsanitize=$sanitize"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 passed=0
@@ -27,13 +33,14 @@ if [ -n "$pc" ]; then
     step "its version" sh -c '[ "$(pkg-config --modversion couponlib)" = "0.1.0" ]'
     cflags=$(pkg-config --cflags couponlib)
     libs=$(pkg-config --libs couponlib)
-    step "compile and link the client" sh -c "cc -std=c99 -Wall -Wextra -Werror $cflags \
+    step "compile and link the client" sh -c "$cc -std=c99 -Wall -Wextra -Werror $san $cflags \
         '$src/tests/api/client.c' $libs -o '$tmp/client'"
-    libdir=$(pkg-config --variable=libdir couponlib)
+    libdir=$(dirname "$(find "$tmp/root" -name libcouponlib.so.0 | head -n 1)")
+    step "the soname is installed" test -e "$libdir/libcouponlib.so.0"
     step "the client runs against the installed library" \
-        env LD_LIBRARY_PATH="$tmp/root$libdir" "$tmp/client"
+        env LD_LIBRARY_PATH="$libdir" "$tmp/client"
     step "the client uses the installed library" sh -c \
-        "LD_LIBRARY_PATH='$tmp/root$libdir' ldd '$tmp/client' | grep -q '$tmp/root$libdir/libcouponlib.so.0'"
+        "LD_LIBRARY_PATH='$libdir' ldd '$tmp/client' | grep -q '$libdir/libcouponlib.so.0'"
 fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

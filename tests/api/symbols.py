@@ -10,8 +10,9 @@ import sys
 def main(lib, mapfile):
     text = open(mapfile).read()
     text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
-    nodes = re.findall(r"(\w+)\s*\{(.*?)\}", text, flags=re.S)
+    nodes = re.findall(r"([\w.]+)\s*\{(.*?)\}", text, flags=re.S)
     wanted = {}
+    node_names = {node for node, _ in nodes}
     for node, body in nodes:
         body = body.split("local:")[0].replace("global:", "")
         for name in re.findall(r"([A-Za-z_]\w*)\s*;", body):
@@ -28,8 +29,8 @@ def main(lib, mapfile):
         if "@" in name:
             name, version = name.split("@", 1)
             version = version.lstrip("@")
-        if parts[1] in ("A",) and name == version:
-            continue  # the version node's own symbol
+        if parts[1] == "A" and name in node_names:
+            continue  # a version node's own symbol
         got[name] = version
     passed = failed = 0
     for name in sorted(set(wanted) | set(got)):
