@@ -213,6 +213,8 @@ int clC_regex(clC_builder *b, const char *pattern, size_t n, cl_pos pos, uint32_
     char msg[256];
     size_t off = 0;
     pcre2_code *re = clR_compile(b->env, pattern, n, msg, sizeof msg, &off);
+    if (re == NULL && off == CLR_OOM)
+        return clC_oom(b);
     if (re == NULL) {
         /* Shift PCRE2's offset (bytes into the pattern) onto the file. */
         cl_pos at = pos;
@@ -403,8 +405,9 @@ int clC_finish(clC_builder *b, clP_unit **out)
     *out = u;
     return CL_OK;
 oom_pool:
-    b->pool.p = NULL;
-    b->pool.n = b->pool.cap = 0;
+    /* the pool stays the builder's, which frees it at its true size */
+    u->pool = NULL;
+    u->n_pool = 0;
 oom:
     clC_unit_free(u);
     return clC_oom(b);

@@ -234,7 +234,10 @@ static int string(parser *p, clY_node **out)
             break;
         i++;
     }
-    if (i < p->len && p->s[i] == '"' && i - start <= p->env->limits[CL_LIMIT_STRING]) {
+    if (i < p->len && p->s[i] == '"') {
+        if (i - start > p->env->limits[CL_LIMIT_STRING])
+            return fail(p, CL_ELIMIT, "text of %zu bytes exceeds the limit of %llu", i - start,
+                        (unsigned long long)p->env->limits[CL_LIMIT_STRING]);
         clY_node *node = new_node(p, CLY_SCALAR, line, col);
         if (node == NULL)
             return p->err ? p->err->code : CL_ENOMEM;
@@ -282,12 +285,12 @@ static int string(parser *p, clY_node **out)
                 advance(p);
             }
         }
-        if (n > p->env->limits[CL_LIMIT_STRING]) {
-            p->line = line;
-            p->col = col;
-            return fail(p, CL_ELIMIT, "text of more than %llu bytes exceeds the limit",
-                        (unsigned long long)p->env->limits[CL_LIMIT_STRING]);
-        }
+    }
+    if (n > p->env->limits[CL_LIMIT_STRING]) {
+        p->line = line;
+        p->col = col;
+        return fail(p, CL_ELIMIT, "text of %zu bytes exceeds the limit of %llu", n,
+                    (unsigned long long)p->env->limits[CL_LIMIT_STRING]);
     }
     clY_node *node = new_node(p, CLY_SCALAR, line, col);
     if (node == NULL)

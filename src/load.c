@@ -209,7 +209,10 @@ const char *clL_msg(clL_state *L, const char *fmt, ...)
     size_t n = (size_t)k < sizeof buf ? (size_t)k : sizeof buf - 1;
     if (n == sizeof buf - 1)
         memcpy(buf + n - 3, "...", 3);
-    return clB_arena_strndup(L->b->arena, buf, n);
+    const char *r = clB_arena_strndup(L->b->arena, buf, n);
+    if (r == NULL)
+        L->oom = 1;
+    return r ? r : "";
 }
 
 /* Joins up to 8 texts of a list: "a, b or c" (", ..." beyond). */
@@ -230,6 +233,8 @@ const char *clL_join(clL_state *L, const clY_node *list, const char *last_sep)
         ok = clB_str_append(L->b->env, &s, ", ...", 5);
     const char *r = ok ? clB_arena_strndup(L->b->arena, s.p ? s.p : "", s.n) : NULL;
     clB_str_free(L->b->env, &s);
+    if (r == NULL)
+        L->oom = 1;
     return r ? r : "";
 }
 
@@ -757,6 +762,8 @@ int clL_load_unit(clC_builder *b, const clY_doc *doc, clL_coupon **coupons, size
     int rc = CL_OK;
     for (size_t i = 0; i < doc->nroots && rc == CL_OK; i++)
         rc = load_root(&L, doc->roots[i], &out);
+    if (rc == CL_OK && L.oom)
+        rc = clC_oom(b);
     if (rc == CL_OK)
         rc = check_duplicates(&L, &out);
     *coupons = NULL;

@@ -26,6 +26,7 @@ typedef struct clL_state {
     uint32_t zone;         /* file zone index, CL_NONE = none */
     uint32_t ncalendars_named; /* calendars defined so far */
     uint64_t depth;        /* condition nesting */
+    uint8_t oom;           /* a message could not be made: the load fails with CL_ENOMEM */
 } clL_state;
 
 /* ------------------------------------------------------------------------
@@ -67,7 +68,8 @@ const clY_node *const *clL_list(const clY_node *node, size_t *n, const clY_node 
 /* Formats an amount of the file's currency into buf. */
 const char *clL_fmt_amount(const clL_state *L, int64_t v, char *buf, size_t size);
 
-/* An arena copy of a formatted message. */
+/* An arena copy of a formatted message; never NULL: when out of memory it
+ * returns "" and sets L->oom, which fails the load. */
 const char *clL_msg(clL_state *L, const char *fmt, ...) CL_PRINTF(2, 3);
 
 /* Joins the texts of a list node ("a, b or c") into an arena string. */

@@ -97,7 +97,7 @@ static int number_pred(clL_state *L, const clY_node *v, vtype t, pkind k, pred *
         [P_LT] = "less than ", [P_LTE] = "at most ",
     };
     int64_t x;
-    char txt[32];
+    char txt[32] = "";
     int rc = read_number(L, v, t, &x, txt, sizeof txt);
     if (rc == CL_OK)
         rc = clC_int(L->b, x, &p->arg);
@@ -110,7 +110,7 @@ static int between_pred(clL_state *L, const clY_node *v, vtype t, pred *p)
     if (v->kind != CLY_SEQ || v->n != 2)
         return clL_fail(L, v, CL_ETYPE, "between takes a list of two values: [low, high]");
     int64_t lo, hi;
-    char a[32], b[32];
+    char a[32] = "", b[32] = "";
     int rc = read_number(L, v->items[0], t, &lo, a, sizeof a);
     if (rc == CL_OK)
         rc = read_number(L, v->items[1], t, &hi, b, sizeof b);
@@ -128,20 +128,26 @@ static int every_pred(clL_state *L, const clY_node *map, const clY_node *v, pred
     int rc = clL_int(L, v, 1, INT64_MAX, &n);
     const clY_node *off = clY_get(map, "offset");
     if (rc == CL_OK && off != NULL) {
+        /* offset is beside every, not under it: swap the last path key */
+        const char *dot = strrchr(L->path, '.');
+        clL_pop(L, dot ? (size_t)(dot - L->path) : 0);
         size_t mark = clL_push_key(L, "offset");
         rc = clL_int(L, off, INT64_MIN / 2, INT64_MAX / 2, &k);
         clL_pop(L, mark);
+        clL_push_key(L, "every");
     }
     if (rc == CL_OK)
         rc = clC_int2(L->b, n, k, &p->arg);
     if (rc != CL_OK)
         return rc;
+    int64_t k1, k2;
     if (k == 0)
         p->phrase = clL_msg(L, "a multiple of %lld", (long long)n);
-    else
+    else if (clM_add(k, n, &k1) && clM_add(k1, n, &k2))
         p->phrase = clL_msg(L, "%lld, %lld, %lld, ... (every %lld from %lld)", (long long)k,
-                            (long long)(k + n), (long long)(k + 2 * n), (long long)n,
-                            (long long)k);
+                            (long long)k1, (long long)k2, (long long)n, (long long)k);
+    else
+        p->phrase = clL_msg(L, "every %lld from %lld", (long long)n, (long long)k);
     return rc;
 }
 
@@ -553,7 +559,7 @@ static int filter_tags(clL_state *L, const clY_node *v, clP_filter *f, char *des
 static int filter_key(clL_state *L, const char *key, const clY_node *v, clP_filter *f,
                       char *desc, size_t size)
 {
-    const char *ph;
+    const char *ph = "";
     int rc = CL_OK;
     if (strcmp(key, "sku") == 0) {
         rc = filter_preds(L, v, VT_STR, &f->sku_first, &f->sku_count, &ph);
@@ -570,7 +576,7 @@ static int filter_key(clL_state *L, const char *key, const clY_node *v, clP_filt
     } else if (strcmp(key, "tags") == 0) {
         rc = filter_tags(L, v, f, desc, size);
     } else if (strcmp(key, "on_sale") == 0) {
-        bool b;
+        bool b = false;
         rc = clL_bool(L, v, &b);
         f->on_sale = b ? 1 : 2;
         describe(desc, size, "%s", b ? "on sale" : "not on sale");

@@ -197,7 +197,7 @@ CL_API cl_program *cl_program_link(const cl_env *env, const cl_program *const *p
     size_t nunits = 0, ncoupons = 0;
     for (size_t i = 0; i < n; i++) {
         if (programs[i] == NULL) {
-            clE_set(err, CL_EINVAL, (cl_pos){0, 0, 0}, "program %zu is NULL", i);
+            clE_set(err, CL_EINVAL, (cl_pos){0, 0, 0}, "program %zu to link is NULL", i);
             return NULL;
         }
         nunits += programs[i]->nunits;

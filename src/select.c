@@ -86,7 +86,9 @@ void clS_free(cl_vm *vm)
 static int begin(cl_vm *vm, const cl_program *p, const cl_context *ctx, cl_error *err)
 {
     clE_clear(err);
-    vm->err = err;
+    /* the VM reads error codes back from vm->err: give it one always */
+    vm->err = err != NULL ? err : &vm->scratch_err;
+    clE_clear(vm->err);
     if (p == NULL || ctx == NULL)
         return clE_set(err, CL_EINVAL, (cl_pos){0, 0, 0}, "no program or no context");
     if (!ctx->has_now || ctx->exponent < 0)
@@ -111,7 +113,8 @@ static void original(const cl_context *ctx, int64_t *rem)
 }
 
 /* Fills the newest outcome's amounts from a computed discount. */
-static int record_discount(cl_vm *vm, const int64_t *lines, size_t n, int64_t total, int64_t ship)
+static int record_discount(cl_vm *vm, const cl_context *ctx, const int64_t *lines, size_t n,
+                           int64_t total, int64_t ship)
 {
     cl_result *r = &vm->res;
     clR_outcome *o = &r->out.v[r->out.n - 1];
@@ -122,8 +125,13 @@ static int record_discount(cl_vm *vm, const int64_t *lines, size_t n, int64_t to
     if (!CL_RESERVE(r->env, r->lines, n))
         return clE_set(vm->err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
     for (size_t i = 0; i < n; i++)
-        if (lines[i] != 0)
-            r->lines.v[r->lines.n++] = (clR_line){(uint32_t)i, lines[i]};
+        if (lines[i] != 0) {
+            const clX_str *sku = &ctx->items.v[i].sku;
+            clR_line l = {(uint32_t)i, lines[i], r->text.n};
+            if (!clB_str_append(r->env, &r->text, sku->p, sku->n + 1))
+                return clE_set(vm->err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
+            r->lines.v[r->lines.n++] = l;
+        }
     o->line_count = (uint32_t)(r->lines.n - o->line_first);
     return CL_OK;
 }
@@ -144,7 +152,7 @@ static int eval_one(cl_vm *vm, const cl_program *p, size_t i, const cl_context *
      * vm->s.elig, on this same original cart. */
     rc = clD_compute_with(vm, u, c, ctx, vm->s.elig, rem, ctx->has_shipping ? ctx->shipping : 0,
                           lines, &total, &ship);
-    return rc == CL_OK ? record_discount(vm, lines, ctx->items.n, total, ship) : rc;
+    return rc == CL_OK ? record_discount(vm, ctx, lines, ctx->items.n, total, ship) : rc;
 }
 
 CL_API cl_status cl_vm_eval_some(cl_vm *vm, const cl_program *p, const cl_context *ctx,
@@ -583,9 +591,11 @@ static int gather_one(cl_vm *vm, sel *s, const cl_program *p, size_t i, const cl
     if (!c->automatic && !clX_entered(ctx, clP_text(u, c->code), u->strs[c->code].len))
         return CL_OK;
     int rc = eval_one(vm, p, i, ctx, CL_EVAL_ENTERED, lines);
+    if (rc != CL_OK)
+        return rc; /* there may be no outcome to look at */
     const clR_outcome *o = &vm->res.out.v[vm->res.out.n - 1];
-    if (rc != CL_OK || !o->applicable)
-        return rc;
+    if (!o->applicable)
+        return CL_OK;
     size_t L = ctx->items.n;
     cand x = {i, u, c, vm->res.out.n - 1, o->discount + o->shipping, 0, s->elig.n, CL_NONE,
               is_smooth(u, c)};
@@ -808,7 +818,7 @@ static int record_applied(cl_vm *vm, const search *x, const cl_context *ctx, con
         if (rc != CL_OK)
             return rc;
         vm->res.out.v[vm->res.out.n - 1].applicable = 1;
-        if ((rc = record_discount(vm, lines, L, total, ship)) != CL_OK)
+        if ((rc = record_discount(vm, ctx, lines, L, total, ship)) != CL_OK)
             return rc;
         for (size_t i = 0; i < L; i++)
             rem[i] -= lines[i];
