@@ -235,9 +235,13 @@ static int string(parser *p, clY_node **out)
         i++;
     }
     if (i < p->len && p->s[i] == '"') {
-        if (i - start > p->env->limits[CL_LIMIT_STRING])
+        if (i - start > p->env->limits[CL_LIMIT_STRING]) {
+            p->line = line;
+            p->col = col;
+            p->at = start - 1;
             return fail(p, CL_ELIMIT, "text of %zu bytes exceeds the limit of %llu", i - start,
                         (unsigned long long)p->env->limits[CL_LIMIT_STRING]);
+        }
         clY_node *node = new_node(p, CLY_SCALAR, line, col);
         if (node == NULL)
             return p->err ? p->err->code : CL_ENOMEM;
@@ -256,6 +260,7 @@ static int string(parser *p, clY_node **out)
         if (p->at >= p->len) {
             p->line = line;
             p->col = col;
+            p->at = start - 1;
             return fail(p, CL_ESYNTAX, "unterminated string");
         }
         unsigned char c = (unsigned char)p->s[p->at];
@@ -289,6 +294,7 @@ static int string(parser *p, clY_node **out)
     if (n > p->env->limits[CL_LIMIT_STRING]) {
         p->line = line;
         p->col = col;
+        p->at = start - 1;
         return fail(p, CL_ELIMIT, "text of %zu bytes exceeds the limit of %llu", n,
                     (unsigned long long)p->env->limits[CL_LIMIT_STRING]);
     }
