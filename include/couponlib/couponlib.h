@@ -491,8 +491,9 @@ typedef struct cl_code_spec {
     const char *alphabet;   /* 2 to 64 distinct printable characters to draw from;
                                NULL: "23456789ABCDEFGHJKMNPQRSTUVWXYZ", which leaves
                                out the look-alikes 0/O, 1/I/L */
-    bool check;             /* append a check character (Luhn mod N) that catches a
-                               mistyped character before any lookup */
+    bool check;             /* append a check character that catches a mistyped
+                               character, or two neighbours swapped, before any
+                               lookup (docs/codes.md) */
 } cl_code_spec;
 
 /* Generates count unique random codes (libbsd's arc4random) and writes them
