@@ -48,6 +48,7 @@ typedef struct cand {
     int64_t alone;            /* discount + shipping discount on the original cart */
     int64_t ub;               /* the most it can add after any others */
     size_t elig;              /* its eligible lines: offset into sel.elig */
+    size_t lines, nlines;     /* the same as indexes: offset into sel.lines, and count */
     uint32_t gid;             /* its group's number, CL_NONE for none */
     uint8_t smooth;           /* computes on the remainder as a whole */
 } cand;
@@ -56,6 +57,7 @@ typedef struct sel {
     cl_result scratch;        /* every candidate's conditions */
     CL_VEC(cand) cands;       /* applicable candidates */
     CL_VEC(uint8_t) elig;     /* each candidate's eligible lines */
+    CL_VEC(uint32_t) lines;   /* the same as lists of line indexes */
     CL_VEC(int64_t) mem;      /* remainders for each depth, line shares, bounds */
     CL_VEC(size_t) idx;       /* current and best choices */
     CL_VEC(uint32_t) groups;  /* how many taken per group number */
@@ -71,6 +73,7 @@ void clS_free(cl_vm *vm)
     clR_free(&s->scratch);
     CL_VEC_FREE(vm->env, s->cands);
     CL_VEC_FREE(vm->env, s->elig);
+    CL_VEC_FREE(vm->env, s->lines);
     CL_VEC_FREE(vm->env, s->mem);
     CL_VEC_FREE(vm->env, s->idx);
     CL_VEC_FREE(vm->env, s->groups);
@@ -197,6 +200,7 @@ typedef struct search {
     const cl_context *ctx;
     const cand *c;            /* stackable candidates in application order */
     const uint8_t *elig;      /* the candidates' eligible lines */
+    const uint32_t *elig_lines; /* and as indexes */
     size_t n;
     size_t lines;             /* lines in the cart */
     int64_t *rem;             /* (n + 1) rows of `lines` remainders */
@@ -308,23 +312,33 @@ static int64_t bound_now(const search *s, size_t j)
     if (d->target == TG_SHIPPING) {
         base = s->ship[s->ncur];
     } else {
-        const uint8_t *el = s->elig + c->elig;
+        const uint32_t *el = s->elig_lines + c->lines;
         const int64_t *rem = s->rem + s->ncur * L;
         base = 0;
-        for (size_t i = 0; i < L; i++)
-            base += el[i] ? rem[i] : 0;
+        for (size_t i = 0; i < c->nlines; i++)
+            base += rem[el[i]];
     }
     int64_t v = base;
-    if (d->kind == DK_PERCENT || d->kind == DK_FREE_SHIPPING)
-        v = clM_percent(base, d->value, CLM_UP);
-    else if (d->kind == DK_AMOUNT && d->value < base)
+    if (d->kind == DK_PERCENT || d->kind == DK_FREE_SHIPPING) {
+        /* Rounded up: a bound. The cheap way when it cannot overflow. */
+        v = base <= INT64_MAX / 10000 ? (base * d->value + 9999) / 10000
+                                      : clM_percent(base, d->value, CLM_UP);
+    } else if (d->kind == DK_AMOUNT && d->value < base) {
         v = d->value;
+    }
     return v < c->ub ? v : c->ub;
+}
+
+/* The largest ub of group g's members among c[k..n). */
+static int64_t group_max(const search *s, uint32_t g, size_t k)
+{
+    return s->gmax ? s->gmax[(size_t)g * (s->n + 1) + k] : s->gmax_all[g];
 }
 
 /* An upper bound of what c[k..n) can add to the current choice, with
  * groups or max_coupons: at most one per group not yet taken (its member
- * that could take the most), and only the largest ones that still fit. */
+ * that could take the most off the current remainder), and only the
+ * largest ones that still fit. */
 static int64_t suffix_bound(search *s, size_t k)
 {
     if (!s->refined)
@@ -355,12 +369,6 @@ static int64_t suffix_bound(search *s, size_t k)
     for (size_t i = 0; i < m && i < room; i++)
         sum += s->vals[i];
     return sum;
-}
-
-/* The largest ub of group g's members among c[k..n). */
-static int64_t group_max(const search *s, uint32_t g, size_t k)
-{
-    return s->gmax ? s->gmax[(size_t)g * (s->n + 1) + k] : s->gmax_all[g];
 }
 
 /* What taking every one of c[k..n) on top of the current choice adds: when
@@ -597,16 +605,22 @@ static int gather_one(cl_vm *vm, sel *s, const cl_program *p, size_t i, const cl
     if (!o->applicable)
         return CL_OK;
     size_t L = ctx->items.n;
-    cand x = {i, u, c, vm->res.out.n - 1, o->discount + o->shipping, 0, s->elig.n, CL_NONE,
-              is_smooth(u, c)};
-    if (!CL_RESERVE(vm->env, s->elig, L ? L : 1) || !CL_PUSH(vm->env, s->cands, x))
+    cand x = {i, u, c, vm->res.out.n - 1, o->discount + o->shipping, 0, s->elig.n,
+              s->lines.n, 0, CL_NONE, is_smooth(u, c)};
+    if (!CL_RESERVE(vm->env, s->elig, L ? L : 1) || !CL_RESERVE(vm->env, s->lines, L ? L : 1) ||
+        !CL_PUSH(vm->env, s->cands, x))
         return clE_set(vm->err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
     /* eval_one left this coupon's eligible lines in vm->s.elig. */
     if (u->discounts[c->discount].target != TG_SHIPPING && L > 0)
         memcpy(s->elig.v + s->elig.n, vm->s.elig, L);
     else if (L > 0)
         memset(s->elig.v + s->elig.n, 0, L);
+    cand *k0 = &s->cands.v[s->cands.n - 1];
+    for (size_t l = 0; l < L; l++)
+        if (s->elig.v[s->elig.n + l])
+            s->lines.v[s->lines.n + k0->nlines++] = (uint32_t)l;
     s->elig.n += L;
+    s->lines.n += k0->nlines;
     cand *k = &s->cands.v[s->cands.n - 1];
     k->ub = clD_upper_bound(u, c, ctx, s->elig.v + k->elig, k->alone);
     return CL_OK;
@@ -630,6 +644,7 @@ static int gather(cl_vm *vm, sel *s, const cl_program *p, const cl_context *ctx,
     clR_reset(&vm->res);
     s->cands.n = 0;
     s->elig.n = 0;
+    s->lines.n = 0;
     int rc = CL_OK;
     for (size_t k = 0; k < n && rc == CL_OK; k++)
         rc = gather_one(vm, s, p, which ? which[k] : k, ctx, lines);
@@ -740,6 +755,7 @@ static int choose(cl_vm *vm, sel *s, const cl_program *p, const cl_context *ctx,
     x->lines = ctx->items.n;
     x->max = p->max_coupons;
     x->elig = s->elig.v;
+    x->elig_lines = s->lines.v;
     int rc = prepare(vm, s, x, ns, ctx->items.n);
     if (rc != CL_OK)
         return rc;
