@@ -62,6 +62,7 @@ typedef struct sel {
     CL_VEC(size_t) idx;       /* current and best choices */
     CL_VEC(uint32_t) groups;  /* how many taken per group number */
     CL_VEC(int64_t) gmax;     /* the groups' largest bounds */
+    CL_VEC(uint32_t) csr;     /* the search's lines to candidates */
 } sel;
 
 void clS_free(cl_vm *vm);
@@ -78,6 +79,7 @@ void clS_free(cl_vm *vm)
     CL_VEC_FREE(vm->env, s->idx);
     CL_VEC_FREE(vm->env, s->groups);
     CL_VEC_FREE(vm->env, s->gmax);
+    CL_VEC_FREE(vm->env, s->csr);
     clB_free(vm->env, s, sizeof *s);
     vm->sel = NULL;
 }
@@ -201,6 +203,9 @@ typedef struct search {
     const cand *c;            /* stackable candidates in application order */
     const uint8_t *elig;      /* the candidates' eligible lines */
     const uint32_t *elig_lines; /* and as indexes */
+    int64_t *esum;            /* [j]: what is left of c[j]'s eligible lines now */
+    const uint32_t *line_first; /* [i]..[i+1]: the candidates eligible on line i */
+    const uint32_t *line_cands; /* (indexes into c) */
     size_t n;
     size_t lines;             /* lines in the cart */
     int64_t *rem;             /* (n + 1) rows of `lines` remainders */
@@ -307,17 +312,7 @@ static int64_t bound_now(const search *s, size_t j)
 {
     const cand *c = &s->c[j];
     const clP_discount *d = &c->u->discounts[c->c->discount];
-    size_t L = s->lines;
-    int64_t base;
-    if (d->target == TG_SHIPPING) {
-        base = s->ship[s->ncur];
-    } else {
-        const uint32_t *el = s->elig_lines + c->lines;
-        const int64_t *rem = s->rem + s->ncur * L;
-        base = 0;
-        for (size_t i = 0; i < c->nlines; i++)
-            base += rem[el[i]];
-    }
+    int64_t base = d->target == TG_SHIPPING ? s->ship[s->ncur] : s->esum[j];
     int64_t v = base;
     if (d->kind == DK_PERCENT || d->kind == DK_FREE_SHIPPING) {
         /* Rounded up: a bound. The cheap way when it cannot overflow. */
@@ -454,6 +449,19 @@ static bool hopeless(const search *s, size_t k, int64_t bound, bool tie_only)
 
 static void dfs(search *s, size_t k, bool tie_only);
 
+/* Moves every candidate's eligible remainder by sign x what a coupon took
+ * off each line between rows rem and next (only its lines changed). */
+static void shift_esums(search *s, const int64_t *rem, const int64_t *next, int sign)
+{
+    for (size_t i = 0; i < s->lines; i++) {
+        int64_t delta = rem[i] - next[i];
+        if (delta == 0)
+            continue;
+        for (uint32_t k = s->line_first[i]; k < s->line_first[i + 1]; k++)
+            s->esum[s->line_cands[k]] += sign * delta;
+    }
+}
+
 /* Takes candidate k on top of the current choice and searches on; false
  * when k would take nothing off (and so was not taken). */
 static bool take(search *s, size_t k)
@@ -470,6 +478,7 @@ static bool take(search *s, size_t k)
         return false;
     for (size_t i = 0; i < L; i++)
         next[i] = rem[i] - s->tmp[i];
+    shift_esums(s, rem, next, -1);
     s->ship[d + 1] = s->ship[d] - ship;
     s->left[d + 1] = s->left[d] - total - ship;
     s->cur[s->ncur++] = k;
@@ -484,6 +493,7 @@ static bool take(search *s, size_t k)
         s->gtaken[c->gid]--;
     s->ncur--;
     s->cur_total -= total + ship;
+    shift_esums(s, rem, next, 1);
     return true;
 }
 
@@ -656,7 +666,7 @@ static int gather(cl_vm *vm, sel *s, const cl_program *p, const cl_context *ctx,
 /* Sizes the search's arrays for n stackables and L lines. */
 static int prepare(cl_vm *vm, sel *s, search *x, size_t n, size_t L)
 {
-    size_t need = (n + 2) * L + 5 * (n + 1) + L + 2 * n + 1;
+    size_t need = (n + 2) * L + 5 * (n + 1) + L + 3 * n + 1;
     s->mem.n = 0;
     s->idx.n = 0;
     s->groups.n = 0;
@@ -671,6 +681,7 @@ static int prepare(cl_vm *vm, sel *s, search *x, size_t n, size_t L)
     x->max_ub = x->ungrouped + (n + 1);
     x->tmp = x->max_ub + (n + 1);
     x->vals = x->tmp + L;
+    x->esum = x->vals + 2 * n;
     x->cur = s->idx.v;
     x->best = s->idx.v + n + 1;
     x->smooth_after = (uint8_t *)(s->idx.v + 2 * n + 2);
@@ -734,6 +745,40 @@ static uint32_t number_groups(search *x, cand *stack, size_t ns)
     return ngroups;
 }
 
+/* Which stackables are eligible on each line (CSR arrays), and each one's
+ * eligible amount on the original cart (x->rem's first row). */
+static int index_lines(cl_vm *vm, sel *s, search *x)
+{
+    size_t L = x->lines, total = 0;
+    for (size_t j = 0; j < x->n; j++)
+        total += x->c[j].nlines;
+    s->csr.n = 0;
+    if (!CL_RESERVE(vm->env, s->csr, L + 1 + total + 1))
+        return clE_set(vm->err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
+    uint32_t *first = s->csr.v, *cands = first + L + 1;
+    memset(first, 0, (L + 1) * sizeof *first);
+    for (size_t j = 0; j < x->n; j++)
+        for (size_t k = 0; k < x->c[j].nlines; k++)
+            first[x->elig_lines[x->c[j].lines + k] + 1]++;
+    for (size_t i = 0; i < L; i++)
+        first[i + 1] += first[i];
+    for (size_t j = 0; j < x->n; j++) {
+        x->esum[j] = 0;
+        for (size_t k = 0; k < x->c[j].nlines; k++) {
+            uint32_t line = x->elig_lines[x->c[j].lines + k];
+            cands[first[line]++] = (uint32_t)j;
+            x->esum[j] += x->rem[line];
+        }
+    }
+    /* The fill moved each start to the next line's: shift them back. */
+    for (size_t i = L; i > 0; i--)
+        first[i] = first[i - 1];
+    first[0] = 0;
+    x->line_first = first;
+    x->line_cands = cands;
+    return CL_OK;
+}
+
 /* Runs the search over the candidates; fills x->best / x->best_excl. */
 static int choose(cl_vm *vm, sel *s, const cl_program *p, const cl_context *ctx, search *x)
 {
@@ -789,6 +834,8 @@ static int choose(cl_vm *vm, sel *s, const cl_program *p, const cl_context *ctx,
                            !stack[k].c->stop;
     }
     original(ctx, x->rem);
+    if ((rc = index_lines(vm, s, x)) != CL_OK)
+        return rc;
     x->ship[0] = ctx->has_shipping ? ctx->shipping : 0;
     x->left[0] = ctx->subtotal + x->ship[0];
     vm->steps = 0;
