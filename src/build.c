@@ -315,8 +315,9 @@ int clC_op(clC_builder *b, int op, unsigned a, unsigned bb, uint32_t c, uint32_t
         (b)->vec.n = 0;                                                                    \
     } while (0)
 
-/* Sizes each set's hash table (a power of two at least twice its members). */
-static bool size_slots(clP_unit *u)
+/* Sizes each set's hash table (a power of two at least twice its members)
+ * and allocates the slots. */
+bool clC_size_slots(clP_unit *u)
 {
     uint64_t total = 0;
     for (uint32_t i = 0; i < u->n_sets; i++) {
@@ -392,7 +393,7 @@ int clC_finish(clC_builder *b, clP_unit **out)
     MOVE(u, b, annivs, annivs);
     MOVE(u, b, coupons, coupons);
     MOVE(u, b, zones, zones);
-    if (!size_slots(u) || !clP_build_sets(u))
+    if (!clC_size_slots(u) || !clP_build_sets(u))
         goto oom;
     int rc = clK_verify(u, b->err);
     if (rc != CL_OK) {

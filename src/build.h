@@ -74,6 +74,10 @@ int clC_oom(clC_builder *b);
  * empty; on failure the builder still owns it. */
 int clC_finish(clC_builder *b, clP_unit **out);
 
+/* Gives every set of u its place in the hash slots and allocates them (the
+ * slots are filled by clP_build_sets). False when out of memory. */
+bool clC_size_slots(clP_unit *u);
+
 /* Frees a unit's tables (used by clP_unit_release and on load failure). */
 void clC_unit_free(clP_unit *u);
 

@@ -183,12 +183,13 @@ static int alloc_error(cl_vm *vm)
 /* percent, amount or tiers: one amount on the eligible remainder, rounded,
  * capped, then allocated over the eligible lines by what is left of them. */
 static int order_level(cl_vm *vm, const clP_unit *u, const clP_coupon *c, const clP_discount *d,
-                       const cl_context *ctx, const int64_t *rem, int64_t *out, int64_t *total)
+                       const cl_context *ctx, const uint8_t *elig, const int64_t *rem,
+                       int64_t *out, int64_t *total)
 {
     size_t n = ctx->items.n;
     int64_t *w = vm->s.a, sum = 0;
     for (size_t i = 0; i < n; i++) {
-        w[i] = vm->s.elig[i] ? rem[i] : 0;
+        w[i] = elig[i] ? rem[i] : 0;
         sum += w[i]; /* remainders never exceed the lines, whose sum fits */
     }
     int64_t D = 0;
@@ -242,14 +243,14 @@ static int64_t unit_discount(const clP_discount *d, int mode, int64_t r, int64_t
 
 /* How many units of each eligible line get the discount, into units[]. */
 static void choose_units(cl_vm *vm, const clP_discount *d, const cl_context *ctx,
-                         const int64_t *rem, int64_t *units)
+                         const uint8_t *elig, const int64_t *rem, int64_t *units)
 {
     size_t n = ctx->items.n, m = 0;
     size_t *perm = vm->s.perm;
     int64_t total = 0;
     for (size_t i = 0; i < n; i++) {
         units[i] = 0;
-        if (vm->s.elig[i]) {
+        if (elig[i]) {
             perm[m++] = i;
             total += ctx->items.v[i].quantity;
         }
@@ -279,11 +280,12 @@ static void choose_units(cl_vm *vm, const clP_discount *d, const cl_context *ctx
 }
 
 static int per_unit(cl_vm *vm, const clP_unit *u, const clP_coupon *c, const clP_discount *d,
-                    const cl_context *ctx, const int64_t *rem, int64_t *out, int64_t *total)
+                    const cl_context *ctx, const uint8_t *elig, const int64_t *rem,
+                    int64_t *out, int64_t *total)
 {
     size_t n = ctx->items.n;
     int64_t *units = vm->s.b, *raw = vm->s.a, sum = 0;
-    choose_units(vm, d, ctx, rem, units);
+    choose_units(vm, d, ctx, elig, rem, units);
     for (size_t i = 0; i < n; i++) {
         raw[i] = 0;
         if (units[i] == 0)
@@ -319,9 +321,9 @@ static int64_t shipping(const clP_unit *u, const clP_coupon *c, const clP_discou
     return capped(D, cap_of(u, c, d, ctx));
 }
 
-int clD_compute(cl_vm *vm, const clP_unit *u, const clP_coupon *c, const cl_context *ctx,
-                const int64_t *rem, int64_t ship_rem, int64_t *lines_out, int64_t *total,
-                int64_t *ship)
+int clD_compute_with(cl_vm *vm, const clP_unit *u, const clP_coupon *c, const cl_context *ctx,
+                     const uint8_t *elig, const int64_t *rem, int64_t ship_rem,
+                     int64_t *lines_out, int64_t *total, int64_t *ship)
 {
     const clP_discount *d = &u->discounts[c->discount];
     size_t n = ctx->items.n;
@@ -333,9 +335,42 @@ int clD_compute(cl_vm *vm, const clP_unit *u, const clP_coupon *c, const cl_cont
     }
     if (!clV_scratch_reserve(vm, n))
         return clE_set(vm->err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
-    if (clD_eligible(vm, u, d, ctx, vm->s.elig) < 0)
-        return vm->err && vm->err->code ? vm->err->code : CL_ELIMIT;
     if (d->kind == DK_PERCENT || d->kind == DK_AMOUNT || d->kind == DK_TIERS)
-        return order_level(vm, u, c, d, ctx, rem, lines_out, total);
-    return per_unit(vm, u, c, d, ctx, rem, lines_out, total);
+        return order_level(vm, u, c, d, ctx, elig, rem, lines_out, total);
+    return per_unit(vm, u, c, d, ctx, elig, rem, lines_out, total);
+}
+
+int clD_compute(cl_vm *vm, const clP_unit *u, const clP_coupon *c, const cl_context *ctx,
+                const int64_t *rem, int64_t ship_rem, int64_t *lines_out, int64_t *total,
+                int64_t *ship)
+{
+    const clP_discount *d = &u->discounts[c->discount];
+    if (d->target != TG_SHIPPING) {
+        if (!clV_scratch_reserve(vm, ctx->items.n))
+            return clE_set(vm->err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
+        if (clD_eligible(vm, u, d, ctx, vm->s.elig) < 0)
+            return vm->err && vm->err->code ? vm->err->code : CL_ELIMIT;
+    }
+    return clD_compute_with(vm, u, c, ctx, vm->s.elig, rem, ship_rem, lines_out, total, ship);
+}
+
+int64_t clD_upper_bound(const clP_unit *u, const clP_coupon *c, const cl_context *ctx,
+                        const uint8_t *elig, int64_t alone)
+{
+    const clP_discount *d = &u->discounts[c->discount];
+    if (d->kind != DK_TIERS || d->target == TG_SHIPPING)
+        return alone;
+    int64_t sum = 0, best = 0;
+    for (size_t i = 0; i < ctx->items.n; i++)
+        sum += elig[i] ? ctx->items.v[i].amount : 0;
+    for (uint32_t k = 0; k < d->tier_count; k++) {
+        const clP_tier *t = &u->tiers[d->tier_first + k];
+        if (t->min > sum)
+            break;
+        int64_t v = t->percent ? clM_percent(sum, t->value, CLM_UP) : t->value;
+        if (v > best)
+            best = v;
+    }
+    best = capped(best, cap_of(u, c, d, ctx));
+    return best < sum ? best : sum;
 }

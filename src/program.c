@@ -3,6 +3,7 @@
  * coupons by code, linking, and the accessors of the public API.
  */
 #include "build.h"
+#include "index.h"
 
 /* ------------------------------------------------------------------------
  * Hashing and sets
@@ -138,17 +139,38 @@ static bool index_codes(cl_program *p, uint32_t *dup, uint32_t *first)
     return true;
 }
 
-static cl_program *new_program(const cl_env *env, size_t nunits, size_t ncoupons)
+int clP_program_index(cl_program *p, cl_error *err)
+{
+    uint32_t dup, first;
+    if (!index_codes(p, &dup, &first))
+        return clE_set(err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
+    if (dup == CL_NONE)
+        return clI_build(p, err);
+    const clP_unit *u1, *u2;
+    const clP_coupon *c2 = clP_coupon_of(p, dup, &u2), *c1 = clP_coupon_of(p, first, &u1);
+    clE_set(err, CL_EDUPLICATE, (cl_pos){c2->line, c2->col, 0},
+            "duplicate coupon code %s (also defined at %s:%u:%u)", clP_text(u2, c2->code),
+            u1->source, c1->line, c1->col);
+    if (err != NULL) {
+        err->source[0] = '\0';
+        clE_source(err, u2->source);
+    }
+    return CL_EDUPLICATE;
+}
+
+cl_program *clP_program_new(const cl_env *env, size_t nunits, size_t ncoupons)
 {
     cl_program *p = clB_calloc(env, 1, sizeof *p);
     if (p == NULL)
         return NULL;
     p->env = env;
-    p->units = clB_calloc(env, nunits ? nunits : 1, sizeof *p->units);
-    p->coupons = clB_calloc(env, ncoupons ? ncoupons : 1, sizeof *p->coupons);
+    p->units_cap = nunits ? nunits : 1;
+    p->coupons_cap = ncoupons ? ncoupons : 1;
+    p->units = clB_calloc(env, p->units_cap, sizeof *p->units);
+    p->coupons = clB_calloc(env, p->coupons_cap, sizeof *p->coupons);
     if (p->units == NULL || p->coupons == NULL) {
-        clB_free(env, p->units, (nunits ? nunits : 1) * sizeof *p->units);
-        clB_free(env, p->coupons, (ncoupons ? ncoupons : 1) * sizeof *p->coupons);
+        clB_free(env, p->units, p->units_cap * sizeof *p->units);
+        clB_free(env, p->coupons, p->coupons_cap * sizeof *p->coupons);
         clB_free(env, p, sizeof *p);
         return NULL;
     }
@@ -157,8 +179,7 @@ static cl_program *new_program(const cl_env *env, size_t nunits, size_t ncoupons
 
 cl_program *clP_program_of_unit(const cl_env *env, clP_unit *u, cl_error *err)
 {
-    cl_program *p = new_program(env, 1, u->n_coupons);
-    uint32_t dup, first;
+    cl_program *p = clP_program_new(env, 1, u->n_coupons);
     if (p == NULL) {
         clP_unit_release(u);
         clE_set(err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
@@ -170,9 +191,8 @@ cl_program *clP_program_of_unit(const cl_env *env, clP_unit *u, cl_error *err)
         p->coupons[i] = (clP_ref){0, i};
     p->ncoupons = u->n_coupons;
     p->max_coupons = u->max_coupons;
-    if (!index_codes(p, &dup, &first)) {
+    if (clP_program_index(p, err) != CL_OK) {
         cl_program_free(p);
-        clE_set(err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
         return NULL;
     }
     return p;
@@ -188,6 +208,10 @@ CL_API cl_program *cl_program_link(const cl_env *env, const cl_program *const *p
     }
     size_t nunits = 0, ncoupons = 0;
     for (size_t i = 0; i < n; i++) {
+        if (programs[i] == NULL) {
+            clE_set(err, CL_EINVAL, (cl_pos){0, 0, 0}, "program %zu is NULL", i);
+            return NULL;
+        }
         nunits += programs[i]->nunits;
         ncoupons += programs[i]->ncoupons;
     }
@@ -196,7 +220,7 @@ CL_API cl_program *cl_program_link(const cl_env *env, const cl_program *const *p
                 (unsigned long long)env->limits[CL_LIMIT_COUPONS]);
         return NULL;
     }
-    cl_program *p = new_program(env, nunits, ncoupons);
+    cl_program *p = clP_program_new(env, nunits, ncoupons);
     if (p == NULL) {
         clE_set(err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
         return NULL;
@@ -213,22 +237,7 @@ CL_API cl_program *cl_program_link(const cl_env *env, const cl_program *const *p
         if (q->max_coupons && (p->max_coupons == 0 || q->max_coupons < p->max_coupons))
             p->max_coupons = q->max_coupons;
     }
-    uint32_t dup, first;
-    if (!index_codes(p, &dup, &first)) {
-        cl_program_free(p);
-        clE_set(err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
-        return NULL;
-    }
-    if (dup != CL_NONE) {
-        const clP_unit *u1, *u2;
-        const clP_coupon *c2 = clP_coupon_of(p, dup, &u2), *c1 = clP_coupon_of(p, first, &u1);
-        clE_set(err, CL_EDUPLICATE, (cl_pos){c2->line, c2->col, 0},
-                "duplicate coupon code %s (also defined at %s:%u:%u)", clP_text(u2, c2->code),
-                u1->source, c1->line, c1->col);
-        if (err != NULL) {
-            err->source[0] = '\0';
-            clE_source(err, u2->source);
-        }
+    if (clP_program_index(p, err) != CL_OK) {
         cl_program_free(p);
         return NULL;
     }
@@ -242,11 +251,10 @@ CL_API void cl_program_free(cl_program *p)
     const cl_env *env = p->env;
     for (size_t i = 0; i < p->nunits; i++)
         clP_unit_release(p->units[i]);
-    /* new_program sized the arrays for the final counts (at least one). */
-    size_t nu = p->nunits ? p->nunits : 1, nc = p->ncoupons ? p->ncoupons : 1;
-    clB_free(env, p->units, nu * sizeof *p->units);
-    clB_free(env, p->coupons, nc * sizeof *p->coupons);
+    clB_free(env, p->units, p->units_cap * sizeof *p->units);
+    clB_free(env, p->coupons, p->coupons_cap * sizeof *p->coupons);
     clB_free(env, p->lookup, p->nlookup * sizeof *p->lookup);
+    clI_free(env, p->index);
     clB_free(env, p, sizeof *p);
 }
 

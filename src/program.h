@@ -281,6 +281,8 @@ typedef struct clP_unit {
     uint64_t max_coupons;               /* selection.max_coupons; 0 = no limit */
 } clP_unit;
 
+typedef struct clI_index clI_index;
+
 /* A coupon's place in a program. */
 typedef struct clP_ref {
     uint32_t unit;
@@ -290,12 +292,13 @@ typedef struct clP_ref {
 struct cl_program {
     const cl_env *env;
     clP_unit **units;
-    size_t nunits;
+    size_t nunits, units_cap;
     clP_ref *coupons;       /* program order */
-    size_t ncoupons;
+    size_t ncoupons, coupons_cap;
     uint32_t *lookup;       /* hash of codes (folded) -> coupon index; CL_NONE = empty */
     size_t nlookup;         /* power of two */
     uint64_t max_coupons;   /* 0 = no limit */
+    clI_index *index;       /* which automatic coupons could apply (index.c) */
 };
 
 /* ------------------------------------------------------------------------
@@ -326,12 +329,21 @@ bool clP_set_has(const clP_unit *u, uint32_t set, const char *s, size_t n);
 /* Whether iset i of u contains v (binary search). */
 bool clP_iset_has(const clP_unit *u, uint32_t iset, int64_t v);
 
-/* Compiles every regex of u with PCRE2 (JIT where available). */
-int clP_compile_regexes(clP_unit *u, cl_error *err);
-
 /* Reference counting of units; clP_unit_release frees on the last one. */
 void clP_unit_retain(clP_unit *u);
 void clP_unit_release(clP_unit *u);
+
+/* The version of the saved bytecode format (serialize.c); bump it whenever
+ * opcodes.def, an operand's meaning or a record layout changes. */
+#define CLP_BYTECODE_VERSION 1
+
+/* An empty program with room for nunits units and ncoupons coupons, or NULL
+ * when out of memory. */
+cl_program *clP_program_new(const cl_env *env, size_t nunits, size_t ncoupons);
+
+/* Builds p's index of codes; a code defined twice is CL_EDUPLICATE, with
+ * both positions in err. */
+int clP_program_index(cl_program *p, cl_error *err);
 
 /* Makes a program of one unit (taking over the caller's reference). */
 cl_program *clP_program_of_unit(const cl_env *env, clP_unit *u, cl_error *err);

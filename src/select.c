@@ -2,18 +2,37 @@
  * select.c - evaluating coupons against a context, and choosing the best
  * combination (SPEC section 6).
  *
- * The search: every applicable exclusive candidate alone, and every set of
- * stackable candidates (at most one per group, at most max_coupons), each
- * applied in priority order on what the ones before it left. It walks the
- * stackables depth-first in application order, deciding for each whether it
- * is taken, and prunes a branch when even the standalone discounts of all
- * the candidates still to come (an upper bound of what each can add on top
- * of others) cannot reach the best total found. The result is optimal, not
- * greedy; ties go to fewer coupons, then the higher first priority, then
- * the smaller codes.
+ * The choice is optimal, not greedy. Every applicable exclusive candidate
+ * is an option alone; the stackable candidates are searched depth-first in
+ * application order (priority, then code), deciding for each whether it is
+ * taken, each taken one computing its discount on what the ones before it
+ * left. The search is exact and prunes:
+ *
+ *   - bounds: a branch is cut when the total so far plus an upper bound of
+ *     what the candidates still to come can add (each one's standalone
+ *     discount, or for tiers the most any tier could give; one per group;
+ *     the largest ones only, when max_coupons limits how many more fit; and
+ *     never more than the cart has left) cannot reach the best total found,
+ *     or can only equal it with more coupons (ties go to fewer coupons);
+ *   - taking first: the branch that takes a candidate is searched before
+ *     the one that skips it, so the first complete choice is "everything
+ *     that fits", which is already the best total when coupons are free to
+ *     combine, and bounds cut most of what follows;
+ *   - dominance: adding a stackable coupon that has no group and no `stop`
+ *     never lowers the total when every coupon after it computes its
+ *     discount on the remaining amount as a whole (percent, amount, free
+ *     shipping: taking x off first costs them at most x). In the branch that
+ *     skips such a coupon a better total is then impossible, so that branch
+ *     is searched only for an equal total with fewer coupons.
+ *
+ * The worst case is still exponential: 2^n choices of n applicable
+ * stackable coupons (tiers and per-unit kinds after others, groups and
+ * max_coupons can defeat the bounds), each costing O(lines). The step
+ * budget (CL_LIMIT_STEPS) bounds it; docs/selection.md has the details.
  */
 #include "vm.h"
 
+#include "index.h"
 #include "money.h"
 
 #include <stdio.h>
@@ -24,13 +43,19 @@ typedef struct cand {
     const clP_coupon *c;
     size_t outcome;           /* its outcome in the scratch result */
     int64_t alone;            /* discount + shipping discount on the original cart */
+    int64_t ub;               /* the most it can add after any others */
+    size_t elig;              /* its eligible lines: offset into sel.elig */
+    uint32_t gid;             /* its group's number, CL_NONE for none */
+    uint8_t smooth;           /* computes on the remainder as a whole */
 } cand;
 
 typedef struct sel {
     cl_result scratch;        /* every candidate's conditions */
     CL_VEC(cand) cands;       /* applicable candidates */
-    CL_VEC(int64_t) mem;      /* remainders for each depth, line shares */
+    CL_VEC(uint8_t) elig;     /* each candidate's eligible lines */
+    CL_VEC(int64_t) mem;      /* remainders for each depth, line shares, bounds */
     CL_VEC(size_t) idx;       /* current and best choices */
+    CL_VEC(uint32_t) groups;  /* how many taken per group number */
 } sel;
 
 void clS_free(cl_vm *vm);
@@ -41,8 +66,10 @@ void clS_free(cl_vm *vm)
         return;
     clR_free(&s->scratch);
     CL_VEC_FREE(vm->env, s->cands);
+    CL_VEC_FREE(vm->env, s->elig);
     CL_VEC_FREE(vm->env, s->mem);
     CL_VEC_FREE(vm->env, s->idx);
+    CL_VEC_FREE(vm->env, s->groups);
     clB_free(vm->env, s, sizeof *s);
     vm->sel = NULL;
 }
@@ -151,15 +178,22 @@ typedef struct search {
     cl_vm *vm;
     const cl_context *ctx;
     const cand *c;            /* stackable candidates in application order */
+    const uint8_t *elig;      /* the candidates' eligible lines */
     size_t n;
     size_t lines;             /* lines in the cart */
     int64_t *rem;             /* (n + 1) rows of `lines` remainders */
     int64_t *ship;            /* (n + 1) shipping remainders */
+    int64_t *left;            /* (n + 1) totals of what is left to take off */
     int64_t *tmp;             /* one row of line shares */
-    int64_t *suffix;          /* suffix[k]: sum of alone over c[k..n) */
+    int64_t *suffix;          /* suffix[k]: sum of ub over c[k..n) */
+    int64_t *vals;            /* n bounds, for the refined bound */
+    uint8_t *smooth_after;    /* smooth_after[k]: c[k..n) are all smooth */
+    uint8_t *free_after;      /* free_after[k]: c[k..n) are all smooth, without group or stop */
+    uint32_t *gtaken;         /* per group number: taken in the current choice */
+    bool refined;             /* groups or max_coupons: refine the suffix bound */
     size_t *cur, ncur;        /* chosen candidates (indexes into c) */
     int64_t cur_total;
-    size_t *best, nbest;      /* best choice so far; exclusive: best[0] = SIZE_MAX */
+    size_t *best, nbest;      /* best choice so far */
     int64_t best_total;
     const cand *best_excl;    /* the best is this exclusive candidate alone */
     uint64_t max;             /* max coupons, 0 = no limit */
@@ -213,10 +247,15 @@ static bool better(int64_t tx, const view *x, int64_t ty, const view *y)
     return false;
 }
 
+static size_t best_count(const search *s)
+{
+    return s->best_excl ? 1 : s->nbest;
+}
+
 static void leaf(search *s)
 {
     view x = {s->c, s->cur, s->ncur, NULL};
-    view y = {s->c, s->best, s->best_excl ? 1 : s->nbest, s->best_excl};
+    view y = {s->c, s->best, best_count(s), s->best_excl};
     if (!better(s->cur_total, &x, s->best_total, &y))
         return;
     memcpy(s->best, s->cur, s->ncur * sizeof *s->cur);
@@ -225,22 +264,81 @@ static void leaf(search *s)
     s->best_excl = NULL;
 }
 
-static bool group_taken(const search *s, const cand *k)
+static int cmp_desc(const void *pa, const void *pb)
 {
-    if (k->c->group == CL_NONE)
-        return false;
-    const char *g = clP_text(k->u, k->c->group);
-    size_t gn = k->u->strs[k->c->group].len;
-    for (size_t i = 0; i < s->ncur; i++) {
-        const cand *o = &s->c[s->cur[i]];
-        if (o->c->group != CL_NONE &&
-            clB_eq(clP_text(o->u, o->c->group), o->u->strs[o->c->group].len, g, gn))
-            return true;
-    }
-    return false;
+    int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
+    return (a < b) - (a > b);
 }
 
-static void dfs(search *s, size_t k);
+/* An upper bound of what c[k..n) can add to the current choice: with groups
+ * or max_coupons, at most one per group not yet taken, and only the largest
+ * ones that still fit. */
+static int64_t suffix_bound(search *s, size_t k)
+{
+    if (!s->refined)
+        return s->suffix[k];
+    size_t m = 0;
+    for (size_t j = k; j < s->n; j++) {
+        const cand *c = &s->c[j];
+        if (c->gid != CL_NONE) {
+            if (s->gtaken[c->gid] != 0)
+                continue;
+            /* One per group: keep only its largest bound. */
+            bool seen = false;
+            for (size_t i = k; i < j && !seen; i++)
+                seen = s->c[i].gid == c->gid && s->gtaken[c->gid] == 0 && s->c[i].ub >= c->ub;
+            if (seen)
+                continue;
+            for (size_t i = j + 1; i < s->n && !seen; i++)
+                seen = s->c[i].gid == c->gid && s->c[i].ub > c->ub;
+            if (seen)
+                continue;
+        }
+        s->vals[m++] = c->ub;
+    }
+    size_t room = m;
+    if (s->max != 0)
+        room = s->max > s->ncur ? (size_t)(s->max - s->ncur) : 0;
+    if (room < m)
+        qsort(s->vals, m, sizeof *s->vals, cmp_desc);
+    int64_t sum = 0;
+    for (size_t i = 0; i < m && i < room; i++)
+        sum += s->vals[i];
+    return sum;
+}
+
+/* What taking every one of c[k..n) on top of the current choice adds: when
+ * they are all free and smooth, no subset of them adds more (dominance), so
+ * this is an exact bound of the branch. Works in the remainder row below
+ * the current one, which nothing uses yet. */
+static int64_t take_all(search *s, size_t k)
+{
+    size_t d = s->ncur, L = s->lines;
+    int64_t *work = s->rem + (d + 1) * L, ship = s->ship[d], sum = 0;
+    memcpy(work, s->rem + d * L, L * sizeof *work);
+    for (size_t j = k; j < s->n && s->rc == CL_OK; j++) {
+        const cand *c = &s->c[j];
+        int64_t total, sh;
+        s->rc = clD_compute_with(s->vm, c->u, c->c, s->ctx, s->elig + c->elig, work, ship,
+                                 s->tmp, &total, &sh);
+        for (size_t i = 0; i < L; i++)
+            work[i] -= s->tmp[i];
+        ship -= sh;
+        sum += total + sh;
+    }
+    return sum;
+}
+
+/* Whether a branch whose choices can add at most `bound` to the current
+ * one cannot beat the best choice found: a smaller total, or an equal one
+ * with more coupons (ties go to fewer coupons). */
+static bool hopeless(const search *s, int64_t bound)
+{
+    return s->cur_total + bound < s->best_total ||
+           (s->cur_total + bound == s->best_total && s->ncur > best_count(s));
+}
+
+static void dfs(search *s, size_t k, bool tie_only);
 
 /* Takes candidate k on top of the current choice and searches on. */
 static void take(search *s, size_t k)
@@ -248,23 +346,34 @@ static void take(search *s, size_t k)
     const cand *c = &s->c[k];
     size_t d = s->ncur, L = s->lines;
     int64_t *rem = s->rem + d * L, *next = s->rem + (d + 1) * L, total, ship;
-    s->rc = clD_compute(s->vm, c->u, c->c, s->ctx, rem, s->ship[d], s->tmp, &total, &ship);
+    s->rc = clD_compute_with(s->vm, c->u, c->c, s->ctx, s->elig + c->elig, rem, s->ship[d],
+                             s->tmp, &total, &ship);
     if (s->rc != CL_OK)
         return;
     for (size_t i = 0; i < L; i++)
         next[i] = rem[i] - s->tmp[i];
     s->ship[d + 1] = s->ship[d] - ship;
+    s->left[d + 1] = s->left[d] - total - ship;
     s->cur[s->ncur++] = k;
     s->cur_total += total + ship;
+    if (c->gid != CL_NONE)
+        s->gtaken[c->gid]++;
     if (c->c->stop)
         leaf(s);           /* after a stop coupon no further coupon applies */
     else
-        dfs(s, k + 1);
+        dfs(s, k + 1, false);
+    if (c->gid != CL_NONE)
+        s->gtaken[c->gid]--;
     s->ncur--;
     s->cur_total -= total + ship;
 }
 
-static void dfs(search *s, size_t k)
+/*
+ * Decides on c[k..n). With tie_only, no choice of this branch can have a
+ * larger total than one already searched (dominance): only an equal total
+ * with fewer coupons, or as many and a better order, can still win.
+ */
+static void dfs(search *s, size_t k, bool tie_only)
 {
     if (s->rc != CL_OK)
         return;
@@ -276,16 +385,29 @@ static void dfs(search *s, size_t k)
         leaf(s);
         return;
     }
-    /* What is left to take off bounds what the rest can add. */
-    int64_t left = s->ship[s->ncur];
-    for (size_t i = 0; i < s->lines; i++)
-        left += s->rem[s->ncur * s->lines + i];
-    int64_t bound = s->suffix[k] < left ? s->suffix[k] : left;
-    if (s->cur_total + bound < s->best_total)
+    if (tie_only && s->ncur > best_count(s))
         return;
-    if ((s->max == 0 || s->ncur < s->max) && !group_taken(s, &s->c[k]))
+    int64_t bound = suffix_bound(s, k);
+    if (bound > s->left[s->ncur])
+        bound = s->left[s->ncur];
+    if (hopeless(s, bound))
+        return;
+    bool room = s->max == 0 || s->ncur + (s->n - k) <= s->max;
+    if (s->best_total > 0 && s->free_after[k] && room) {
+        bound = take_all(s, k);
+        if (s->rc != CL_OK || hopeless(s, bound))
+            return;
+    }
+    const cand *c = &s->c[k];
+    bool fits = s->max == 0 || s->ncur < s->max;
+    bool can_take = fits && (c->gid == CL_NONE || s->gtaken[c->gid] == 0);
+    if (can_take)
         take(s, k);
-    dfs(s, k + 1);
+    /* Skipping a free coupon whose successors are smooth cannot do better,
+     * when there is room for all of them. */
+    bool dominated = can_take && c->gid == CL_NONE && !c->c->stop && s->smooth_after[k + 1] &&
+                     room;
+    dfs(s, k + 1, tie_only || dominated);
 }
 
 /* ------------------------------------------------------------------------
@@ -304,28 +426,64 @@ static sel *sel_of(cl_vm *vm)
     return vm->sel;
 }
 
-/* Evaluates every candidate alone into the scratch result (swapped into
- * vm->res while it runs); the applicable ones go to s->cands. */
-static int gather(cl_vm *vm, sel *s, const cl_program *p, const cl_context *ctx, int64_t *lines)
+/* Whether a coupon's discount is computed on the remainder as a whole, so
+ * that taking x off before it costs it at most x. */
+static bool is_smooth(const clP_unit *u, const clP_coupon *c)
 {
+    const clP_discount *d = &u->discounts[c->discount];
+    return d->kind == DK_PERCENT || d->kind == DK_AMOUNT || d->kind == DK_FREE_SHIPPING;
+}
+
+/* Evaluates candidate i alone into the scratch result; an applicable one
+ * goes to s->cands, with its eligible lines kept for the search. */
+static int gather_one(cl_vm *vm, sel *s, const cl_program *p, size_t i, const cl_context *ctx,
+                      int64_t *lines)
+{
+    const clP_unit *u;
+    const clP_coupon *c = clP_coupon_of(p, i, &u);
+    if (!c->automatic && !clX_entered(ctx, clP_text(u, c->code), u->strs[c->code].len))
+        return CL_OK;
+    int rc = eval_one(vm, p, i, ctx, CL_EVAL_ENTERED, lines);
+    const clR_outcome *o = &vm->res.out.v[vm->res.out.n - 1];
+    if (rc != CL_OK || !o->applicable)
+        return rc;
+    size_t L = ctx->items.n;
+    cand x = {i, u, c, vm->res.out.n - 1, o->discount + o->shipping, 0, s->elig.n, CL_NONE,
+              is_smooth(u, c)};
+    if (!CL_RESERVE(vm->env, s->elig, L ? L : 1) || !CL_PUSH(vm->env, s->cands, x))
+        return clE_set(vm->err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
+    /* eval_one left this coupon's eligible lines in vm->s.elig. */
+    if (u->discounts[c->discount].target != TG_SHIPPING && L > 0)
+        memcpy(s->elig.v + s->elig.n, vm->s.elig, L);
+    else if (L > 0)
+        memset(s->elig.v + s->elig.n, 0, L);
+    s->elig.n += L;
+    cand *k = &s->cands.v[s->cands.n - 1];
+    k->ub = clD_upper_bound(u, c, ctx, s->elig.v + k->elig, k->alone);
+    return CL_OK;
+}
+
+/* Evaluates every candidate alone into the scratch result (swapped into
+ * vm->res while it runs): every coupon of p, or with CL_BEST_INDEXED only
+ * those the catalog index cannot rule out. The applicable ones go to
+ * s->cands. */
+static int gather(cl_vm *vm, sel *s, const cl_program *p, const cl_context *ctx,
+                  unsigned flags, int64_t *lines)
+{
+    const uint32_t *which = NULL;
+    size_t n = p->ncoupons;
+    if (flags & CL_BEST_INDEXED) {
+        if (clI_candidates(vm, p, ctx, &which, &n) != CL_OK)
+            return clE_set(vm->err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
+    }
     cl_result keep = vm->res;
     vm->res = s->scratch;
     clR_reset(&vm->res);
     s->cands.n = 0;
+    s->elig.n = 0;
     int rc = CL_OK;
-    for (size_t i = 0; i < p->ncoupons && rc == CL_OK; i++) {
-        const clP_unit *u;
-        const clP_coupon *c = clP_coupon_of(p, i, &u);
-        if (!c->automatic && !clX_entered(ctx, clP_text(u, c->code), u->strs[c->code].len))
-            continue;
-        rc = eval_one(vm, p, i, ctx, CL_EVAL_ENTERED, lines);
-        const clR_outcome *o = &vm->res.out.v[vm->res.out.n - 1];
-        if (rc != CL_OK || !o->applicable)
-            continue;
-        cand x = {i, u, c, vm->res.out.n - 1, o->discount + o->shipping};
-        if (!CL_PUSH(vm->env, s->cands, x))
-            rc = clE_set(vm->err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
-    }
+    for (size_t k = 0; k < n && rc == CL_OK; k++)
+        rc = gather_one(vm, s, p, which ? which[k] : k, ctx, lines);
     s->scratch = vm->res;
     vm->res = keep;
     return rc;
@@ -334,38 +492,57 @@ static int gather(cl_vm *vm, sel *s, const cl_program *p, const cl_context *ctx,
 /* Sizes the search's arrays for n stackables and L lines. */
 static int prepare(cl_vm *vm, sel *s, search *x, size_t n, size_t L)
 {
-    size_t need = (n + 1) * L + (n + 1) + L + (n + 1);
+    size_t need = (n + 2) * L + 3 * (n + 1) + L + n + 1;
     s->mem.n = 0;
     s->idx.n = 0;
-    if (!CL_RESERVE(vm->env, s->mem, need) || !CL_RESERVE(vm->env, s->idx, 2 * n + 2))
+    s->groups.n = 0;
+    if (!CL_RESERVE(vm->env, s->mem, need) || !CL_RESERVE(vm->env, s->idx, 4 * n + 4) ||
+        !CL_RESERVE(vm->env, s->groups, n + 1))
         return clE_set(vm->err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
     x->rem = s->mem.v;
     x->ship = x->rem + (n + 1) * L;
-    x->tmp = x->ship + (n + 1);
-    x->suffix = x->tmp + L;
+    x->left = x->ship + (n + 1);
+    x->suffix = x->left + (n + 1);
+    x->tmp = x->suffix + (n + 1);
+    x->vals = x->tmp + L;
     x->cur = s->idx.v;
     x->best = s->idx.v + n + 1;
+    x->smooth_after = (uint8_t *)(s->idx.v + 2 * n + 2);
+    x->free_after = x->smooth_after + (n + 1);
+    x->gtaken = s->groups.v;
     return CL_OK;
+}
+
+/* Numbers the groups of the stackables (0, 1, ...), so the search can count
+ * what it has taken of each. */
+static bool number_groups(search *x, cand *stack, size_t ns)
+{
+    uint32_t ngroups = 0;
+    for (size_t i = 0; i < ns; i++) {
+        cand *k = &stack[i];
+        k->gid = CL_NONE;
+        if (k->c->group == CL_NONE)
+            continue;
+        for (size_t j = 0; j < i && k->gid == CL_NONE; j++)
+            if (stack[j].gid != CL_NONE &&
+                clB_eq(clP_text(k->u, k->c->group), k->u->strs[k->c->group].len,
+                       clP_text(stack[j].u, stack[j].c->group),
+                       stack[j].u->strs[stack[j].c->group].len))
+                k->gid = stack[j].gid;
+        if (k->gid == CL_NONE)
+            k->gid = ngroups++;
+    }
+    memset(x->gtaken, 0, (ngroups + 1) * sizeof *x->gtaken);
+    return ngroups > 0;
 }
 
 /* Runs the search over the candidates; fills x->best / x->best_excl. */
 static int choose(cl_vm *vm, sel *s, const cl_program *p, const cl_context *ctx, search *x)
 {
-    qsort(s->cands.v, s->cands.n, sizeof *s->cands.v, apply_cmp);
-    /* Exclusive candidates first (each alone), stackables after, in order. */
-    size_t ns = 0;
-    for (size_t i = 0; i < s->cands.n; i++)
-        ns += !s->cands.v[i].c->exclusive;
-    memset(x, 0, sizeof *x);
-    x->vm = vm;
-    x->ctx = ctx;
-    x->lines = ctx->items.n;
-    x->max = p->max_coupons;
-    int rc = prepare(vm, s, x, ns, ctx->items.n);
-    if (rc != CL_OK)
-        return rc;
-    cand *stack = s->cands.v + (s->cands.n - ns);
-    /* Partition: stable, exclusives to the front. */
+    /* Exclusive candidates first (each alone), stackables after, each in
+     * application order. */
+    if (s->cands.n > 1)
+        qsort(s->cands.v, s->cands.n, sizeof *s->cands.v, apply_cmp);
     size_t e = 0;
     for (size_t i = 0; i < s->cands.n; i++)
         if (s->cands.v[i].c->exclusive) {
@@ -373,6 +550,16 @@ static int choose(cl_vm *vm, sel *s, const cl_program *p, const cl_context *ctx,
             memmove(s->cands.v + e + 1, s->cands.v + e, (i - e) * sizeof t);
             s->cands.v[e++] = t;
         }
+    size_t ns = s->cands.n - e;
+    memset(x, 0, sizeof *x);
+    x->vm = vm;
+    x->ctx = ctx;
+    x->lines = ctx->items.n;
+    x->max = p->max_coupons;
+    x->elig = s->elig.v;
+    int rc = prepare(vm, s, x, ns, ctx->items.n);
+    if (rc != CL_OK)
+        return rc;
     for (size_t i = 0; i < e; i++) {
         const cand *c = &s->cands.v[i];
         view vc = {NULL, NULL, 1, c};
@@ -382,15 +569,23 @@ static int choose(cl_vm *vm, sel *s, const cl_program *p, const cl_context *ctx,
             x->best_total = c->alone;
         }
     }
+    cand *stack = s->cands.n ? s->cands.v + e : NULL;
     x->c = stack;
     x->n = ns;
+    x->refined = number_groups(x, stack, ns) || x->max != 0;
     x->suffix[ns] = 0;
-    for (size_t k = ns; k-- > 0;)
-        x->suffix[k] = x->suffix[k + 1] + stack[k].alone;
+    x->smooth_after[ns] = x->free_after[ns] = 1;
+    for (size_t k = ns; k-- > 0;) {
+        x->suffix[k] = x->suffix[k + 1] + stack[k].ub;
+        x->smooth_after[k] = x->smooth_after[k + 1] && stack[k].smooth;
+        x->free_after[k] = x->free_after[k + 1] && stack[k].smooth && stack[k].gid == CL_NONE &&
+                           !stack[k].c->stop;
+    }
     original(ctx, x->rem);
     x->ship[0] = ctx->has_shipping ? ctx->shipping : 0;
+    x->left[0] = ctx->subtotal + x->ship[0];
     vm->steps = 0;
-    dfs(x, 0);
+    dfs(x, 0, false);
     return x->rc;
 }
 
@@ -423,8 +618,8 @@ static int record_applied(cl_vm *vm, const search *x, const cl_context *ctx, con
     original(ctx, rem);
     for (size_t k = 0; k < n; k++) {
         int64_t total, ship;
-        int rc = clD_compute(vm, chosen[k]->u, chosen[k]->c, ctx, rem, ship_rem, lines, &total,
-                             &ship);
+        int rc = clD_compute_with(vm, chosen[k]->u, chosen[k]->c, ctx, x->elig + chosen[k]->elig,
+                                  rem, ship_rem, lines, &total, &ship);
         if (rc == CL_OK && clR_begin(&vm->res, (long)chosen[k]->index,
                                      clP_text(chosen[k]->u, chosen[k]->c->code)) == NULL)
             rc = CL_ENOMEM;
@@ -515,6 +710,12 @@ static int record_rejected(cl_vm *vm, sel *s, const cl_program *p, const cl_cont
 CL_API cl_status cl_vm_best(cl_vm *vm, const cl_program *p, const cl_context *ctx,
                             const cl_result **out, cl_error *err)
 {
+    return cl_vm_best_flags(vm, p, ctx, 0, out, err);
+}
+
+CL_API cl_status cl_vm_best_flags(cl_vm *vm, const cl_program *p, const cl_context *ctx,
+                                  unsigned flags, const cl_result **out, cl_error *err)
+{
     if (vm == NULL)
         return CL_EINVAL;
     int rc = begin(vm, p, ctx, err);
@@ -527,7 +728,7 @@ CL_API cl_status cl_vm_best(cl_vm *vm, const cl_program *p, const cl_context *ct
         rc = clE_set(err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
     search x;
     if (rc == CL_OK)
-        rc = gather(vm, s, p, ctx, lines);
+        rc = gather(vm, s, p, ctx, flags, lines);
     if (rc == CL_OK)
         rc = choose(vm, s, p, ctx, &x);
     clB_free(vm->env, lines, L * sizeof *lines);

@@ -66,6 +66,7 @@ CL_API void cl_vm_free(cl_vm *vm)
     clR_free(&vm->res);
     scratch_free(vm);
     clS_free(vm);
+    clI_scratch_free(vm);
     clB_free(vm->env, vm, sizeof *vm);
 }
 

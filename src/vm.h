@@ -18,6 +18,16 @@ typedef struct clV_scratch {
     uint8_t *elig;         /* per-line eligibility */
 } clV_scratch;
 
+/* The index's per-query state (index.c). */
+typedef struct clI_scratch {
+    uint32_t *stamp;            /* per coupon: the query that last saw it */
+    size_t stamp_cap;
+    uint32_t epoch;             /* the current query */
+    CL_VEC(uint32_t) out;       /* its candidates */
+} clI_scratch;
+
+void clI_scratch_free(cl_vm *vm);
+
 struct cl_vm {
     const cl_env *env;
     clR_matcher re;             /* PCRE2 match data and limits */
@@ -30,6 +40,7 @@ struct cl_vm {
     clT_local lt;
     uint64_t steps;             /* work done for the current coupon */
     cl_error *err;              /* where the current call reports errors */
+    clI_scratch ix;             /* the catalog index's query state */
     /* Selection state (select.c). */
     void *sel;
     size_t sel_size;
@@ -72,5 +83,19 @@ int clD_check_target(cl_vm *vm, const clP_unit *u, const clP_coupon *c, const cl
 int clD_compute(cl_vm *vm, const clP_unit *u, const clP_coupon *c, const cl_context *ctx,
                 const int64_t *rem, int64_t ship_rem, int64_t *lines_out, int64_t *total,
                 int64_t *ship);
+
+/* clD_compute() with the eligible lines already known (elig[], from
+ * clD_eligible() on the original cart; unused for shipping targets). */
+int clD_compute_with(cl_vm *vm, const clP_unit *u, const clP_coupon *c, const cl_context *ctx,
+                     const uint8_t *elig, const int64_t *rem, int64_t ship_rem,
+                     int64_t *lines_out, int64_t *total, int64_t *ship);
+
+/* An upper bound of what coupon c can take off any cart left by coupons
+ * applied before it, given its discount `alone` on the original cart:
+ * `alone` itself for every kind but tiers (a smaller remainder never gets
+ * more), and for tiers the most any reachable tier could give (a smaller
+ * remainder may reach a lower tier that gives more). */
+int64_t clD_upper_bound(const clP_unit *u, const clP_coupon *c, const cl_context *ctx,
+                        const uint8_t *elig, int64_t alone);
 
 #endif /* CL_VM_H */

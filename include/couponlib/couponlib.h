@@ -239,6 +239,25 @@ typedef int (*cl_write_fn)(void *ud, const char *buf, size_t len);
 /* Writes a human-readable listing of prog's bytecode and constants. */
 CL_API cl_status cl_program_disasm(const cl_program *prog, cl_write_fn write, void *ud);
 
+/* Saves prog (one file's coupons or a linked catalog) as bytes through
+ * write: a portable, checksummed format carrying the bytecode, constants and
+ * time zones, so that the loaded program evaluates exactly as prog does.
+ * Returns CL_OK, CL_ENOMEM, or CL_EIO when write fails. */
+CL_API cl_status cl_program_save(const cl_program *prog, cl_write_fn write, void *ud);
+
+/* Loads a program saved by cl_program_save() from data[0..len). The bytes
+ * are never trusted: the header, length and checksum are checked, and every
+ * unit is verified as a freshly compiled one is. A malformed, corrupted or
+ * hostile blob gives NULL with *err filled (CL_EFORMAT with the byte offset,
+ * CL_EVERIFY, CL_ELIMIT; err may be NULL); never a crash. The data is not
+ * kept. The caller frees the program with cl_program_free(). */
+CL_API cl_program *cl_program_load(const cl_env *env, const void *data, size_t len,
+                                   cl_error *err);
+
+/* Whether data[0..len) starts like a saved program (its magic), to tell one
+ * from coupon source text. Checks nothing else. */
+CL_API bool cl_program_is_saved(const void *data, size_t len);
+
 /* ------------------------------------------------------------------------
  * Checkout contexts
  * ------------------------------------------------------------------------ */
@@ -366,10 +385,17 @@ CL_API void cl_vm_free(cl_vm *vm);
 
 /* Evaluation flags. */
 enum {
-    CL_EVAL_ENTERED = 1u << 0  /* honour the context's codes: a code coupon that
+    CL_EVAL_ENTERED = 1u << 0, /* honour the context's codes: a code coupon that
                                   was not entered is not applicable, with
                                   CODE_REQUIRED. Without it every coupon is
                                   evaluated as if its code had been entered. */
+    CL_BEST_INDEXED = 1u << 1  /* cl_vm_best_flags(): consult the catalog index
+                                  and skip, unevaluated, the automatic coupons
+                                  that cannot apply to this cart (their
+                                  currency, user, SKUs, categories, payment,
+                                  shipping, weekday or validity rule them out).
+                                  The choice and the totals are the same; the
+                                  skipped coupons are not listed in rejected. */
 };
 
 /* Evaluates every coupon of prog against ctx. *out (an out-parameter)
@@ -389,6 +415,13 @@ CL_API cl_status cl_vm_eval_some(cl_vm *vm, const cl_program *prog, const cl_con
  * and the totals. It belongs to vm, as for cl_vm_eval(). */
 CL_API cl_status cl_vm_best(cl_vm *vm, const cl_program *prog, const cl_context *ctx,
                             const cl_result **out, cl_error *err);
+
+/* cl_vm_best() with flags: 0 or CL_BEST_INDEXED. With CL_BEST_INDEXED a
+ * catalog of thousands of automatic coupons costs only what the coupons that
+ * could apply to this cart cost; the rejected list then holds the entered
+ * codes and the automatic coupons the index could not rule out. */
+CL_API cl_status cl_vm_best_flags(cl_vm *vm, const cl_program *prog, const cl_context *ctx,
+                                  unsigned flags, const cl_result **out, cl_error *err);
 
 /* ------------------------------------------------------------------------
  * Results

@@ -3,9 +3,13 @@
  *
  *   couponc check FILE...
  *   couponc eval  --context CTX.json [--entered] FILE...
- *   couponc best  --context CTX.json FILE...
+ *   couponc best  --context CTX.json [--indexed] FILE...
  *   couponc test  FILE.test.yaml...
  *   couponc disasm FILE...
+ *   couponc compile FILE... -o OUT
+ *
+ * Wherever a coupon file is accepted, a program saved by `couponc compile`
+ * is accepted too.
  *
  * All JSON goes to standard output, diagnostics to standard error. Exit
  * status: 0 success, 1 a check or test failed, 2 bad usage or unreadable
@@ -24,9 +28,13 @@ static const char usage[] =
     "  check FILE...                          compile; report errors as FILE:LINE:COL\n"
     "  eval --context CTX.json [--entered] FILE...\n"
     "                                         evaluate every coupon (JSON array)\n"
-    "  best --context CTX.json FILE...        choose the best combination (JSON object)\n"
+    "  best --context CTX.json [--indexed] FILE...\n"
+    "                                         choose the best combination (JSON object);\n"
+    "                                         --indexed skips automatic coupons the catalog\n"
+    "                                         index rules out (not listed in rejected)\n"
     "  test FILE.test.yaml...                 run coupon test files\n"
     "  disasm FILE...                         list the compiled bytecode\n"
+    "  compile FILE... -o OUT                 save the compiled (linked) program\n"
     "\n"
     "  --context - reads the context from standard input.\n"
     "  --format text prints eval and best for people instead of JSON.\n"
@@ -90,7 +98,8 @@ int cc_write_file(void *ud, const char *buf, size_t len)
     return fwrite(buf, 1, len, ud) == len ? 0 : -1;
 }
 
-/* Compiles one file, printing its error with the source line. */
+/* Compiles one coupon file, or loads a saved program (couponc compile -o),
+ * printing its error with the source line. */
 static cl_program *compile_one(const cl_env *env, const char *path)
 {
     size_t len;
@@ -98,9 +107,18 @@ static cl_program *compile_one(const cl_env *env, const char *path)
     if (src == NULL)
         return NULL;
     cl_error err;
-    cl_program *p = cl_compile(env, src, len, path, &err);
-    if (p == NULL)
-        cc_print_error(&err, src, len);
+    cl_program *p;
+    if (cl_program_is_saved(src, len)) {
+        p = cl_program_load(env, src, len, &err);
+        if (p == NULL) {
+            snprintf(err.source, sizeof err.source, "%s", path);
+            cc_print_error(&err, NULL, 0);
+        }
+    } else {
+        p = cl_compile(env, src, len, path, &err);
+        if (p == NULL)
+            cc_print_error(&err, src, len);
+    }
     free(src);
     return p;
 }
@@ -147,9 +165,13 @@ static int cmd_check(const cl_env *env, int argc, char **argv)
             continue;
         }
         cl_error err;
-        cl_program *p = cl_compile(env, src, len, argv[i], &err);
+        bool saved = cl_program_is_saved(src, len);
+        cl_program *p = saved ? cl_program_load(env, src, len, &err)
+                              : cl_compile(env, src, len, argv[i], &err);
         if (p == NULL) {
-            cc_print_error(&err, src, len);
+            if (saved)
+                snprintf(err.source, sizeof err.source, "%s", argv[i]);
+            cc_print_error(&err, saved ? NULL : src, len);
             if (status == EXIT_OK)
                 status = EXIT_FAILED;
         } else {
@@ -165,12 +187,13 @@ static int cmd_check(const cl_env *env, int argc, char **argv)
 /* Parses --context, --entered and --format; returns the index of the first
  * file or -1 after printing usage. */
 static int eval_options(int argc, char **argv, const char **context, bool *entered,
-                        bool allow_entered, bool *text)
+                        bool allow_entered, bool *text, bool *indexed)
 {
     int i = 0;
     *context = NULL;
     *entered = false;
     *text = false;
+    *indexed = false;
     for (; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; i++) {
         if (strcmp(argv[i], "--context") == 0 && i + 1 < argc)
             *context = argv[++i];
@@ -178,6 +201,8 @@ static int eval_options(int argc, char **argv, const char **context, bool *enter
             *context = argv[i] + 10;
         else if (allow_entered && strcmp(argv[i], "--entered") == 0)
             *entered = true;
+        else if (!allow_entered && strcmp(argv[i], "--indexed") == 0)
+            *indexed = true;
         else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc &&
                  (strcmp(argv[i + 1], "text") == 0 || strcmp(argv[i + 1], "json") == 0))
             *text = strcmp(argv[++i], "text") == 0;
@@ -253,8 +278,8 @@ static void text_result(const cl_program *prog, const cl_result *r, bool best)
 static int cmd_eval(const cl_env *env, int argc, char **argv, bool best)
 {
     const char *ctx_path;
-    bool entered, as_text;
-    int first = eval_options(argc, argv, &ctx_path, &entered, !best, &as_text);
+    bool entered, as_text, indexed;
+    int first = eval_options(argc, argv, &ctx_path, &entered, !best, &as_text, &indexed);
     if (first < 0)
         return EXIT_USAGE;
     size_t len;
@@ -278,7 +303,8 @@ static int cmd_eval(const cl_env *env, int argc, char **argv, bool best)
     if ((prog = cc_load_programs(env, argv + first, argc - first)) == NULL)
         goto done;
     const cl_result *res;
-    cl_status rc = best ? cl_vm_best(vm, prog, ctx, &res, &err)
+    cl_status rc = best ? cl_vm_best_flags(vm, prog, ctx, indexed ? CL_BEST_INDEXED : 0, &res,
+                                           &err)
                         : cl_vm_eval(vm, prog, ctx, entered ? CL_EVAL_ENTERED : 0, &res, &err);
     if (rc != CL_OK) {
         cc_print_error(&err, NULL, 0);
@@ -295,6 +321,49 @@ done:
     cl_context_free(ctx);
     free(text);
     return status;
+}
+
+/* couponc compile FILE... -o OUT: the linked program, saved. */
+static int cmd_compile(const cl_env *env, int argc, char **argv)
+{
+    const char *out = NULL;
+    char **files = calloc((size_t)argc + 1, sizeof *files);
+    int n = 0;
+    if (files == NULL)
+        return EXIT_USAGE;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
+            out = argv[++i];
+        else if (strncmp(argv[i], "--output=", 9) == 0)
+            out = argv[i] + 9;
+        else
+            files[n++] = argv[i];
+    }
+    if (out == NULL || n == 0) {
+        free(files);
+        fputs(usage, stderr);
+        return EXIT_USAGE;
+    }
+    cl_program *p = cc_load_programs(env, files, n);
+    free(files);
+    if (p == NULL)
+        return EXIT_FAILED;
+    FILE *f = strcmp(out, "-") == 0 ? stdout : fopen(out, "wb");
+    if (f == NULL) {
+        fprintf(stderr, "couponc: cannot create %s: %s\n", out, strerror(errno));
+        cl_program_free(p);
+        return EXIT_USAGE;
+    }
+    cl_status rc = cl_program_save(p, cc_write_file, f);
+    int closed = f == stdout ? fflush(f) : fclose(f);
+    cl_program_free(p);
+    if (rc != CL_OK || closed != 0) {
+        fprintf(stderr, "couponc: cannot write %s: %s\n", out, cl_strerror(rc ? rc : CL_EIO));
+        if (f != stdout)
+            remove(out);
+        return EXIT_USAGE;
+    }
+    return EXIT_OK;
 }
 
 static int cmd_disasm(const cl_env *env, int argc, char **argv)
@@ -336,6 +405,8 @@ int main(int argc, char **argv)
         status = cmd_eval(env, argc - 2, argv + 2, true);
     else if (strcmp(cmd, "test") == 0)
         status = cc_cmd_test(env, argc - 2, argv + 2);
+    else if (strcmp(cmd, "compile") == 0)
+        status = cmd_compile(env, argc - 2, argv + 2);
     else if (strcmp(cmd, "disasm") == 0)
         status = cmd_disasm(env, argc - 2, argv + 2);
     else {
