@@ -18,6 +18,8 @@ Environment:
                              sources and flags are unchanged (default: a
                              temporary directory, removed afterwards)
     COUPONLIB_BUILD_JOBS     parallel compiler jobs (default: up to 2)
+    COUPONLIB_WERROR         when set, compile with -Wall -Wextra -Werror (the
+                             project's tests do)
 """
 
 import base64
@@ -149,6 +151,9 @@ class _Builder:
         self.core = _core()
         self.cc = shlex.split(os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc")
         self.cflags = shlex.split(os.environ.get("CFLAGS", ""))
+        if os.environ.get("COUPONLIB_WERROR"):
+            self.cflags = ["-Wall", "-Wextra", "-Wno-unused-parameter", "-Werror",
+                           *self.cflags]
         self.ldflags = shlex.split(os.environ.get("LDFLAGS", ""))
         headers = sorted((self.core / "src").glob("*.h")) + \
             sorted((self.core / "include").rglob("*.h")) + \

@@ -43,7 +43,7 @@
     temp.line = temp.column = 0;
     temp.offset = 0;
     temp.source[0] = temp.path[0] = temp.message[0] = '\0';
-    $1 = &temp;
+    $1 = ($1_ltype)&temp;
 }
 %typemap(argout) cl_error *err {
     if (temp$argnum.code != CL_OK) {
@@ -129,7 +129,7 @@
         PyErr_NoMemory();
     if (PyErr_Occurred())
         SWIG_fail;
-    $1 = v;
+    $1 = ($1_ltype)v;
     $2 = (size_t)count;
 }
 %typemap(freearg) (const cl_program *const *programs, size_t n) {
@@ -139,7 +139,7 @@
 /* ---- out-parameters ---------------------------------------------------- */
 
 %typemap(in, numinputs=0) const cl_result **out (const cl_result *temp = NULL) {
-    $1 = &temp;
+    $1 = ($1_ltype)&temp;
 }
 %typemap(argout) const cl_result **out {
     $result = SWIG_Python_AppendOutput(
@@ -182,6 +182,7 @@ CL_NOGIL(cl_program_load)
 CL_NOGIL_COUNTED(cl_vm_eval)
 CL_NOGIL_COUNTED(cl_vm_eval_some)
 CL_NOGIL_COUNTED(cl_vm_best)
+CL_NOGIL_COUNTED(cl_vm_best_flags)
 
 /* ---- the API ----------------------------------------------------------- */
 

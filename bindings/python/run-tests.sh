@@ -38,6 +38,7 @@ site=$("$py" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 
 export CC="${cc[*]}"
 export COUPONLIB_BUILD_DIR="$build/objects"
+export COUPONLIB_WERROR=1
 preload=()
 if [[ "$sanitize" == *address* ]]; then
     export CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all -g -O1"

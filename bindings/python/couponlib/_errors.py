@@ -91,10 +91,14 @@ def from_c(kind: type[Error], args: tuple, text: bytes | None = None,
     if status == _cl.CL_ENOMEM:
         return MemoryError(message)
     if not positions:
-        line = column = offset = 0
+        line = column = 0
+    if kind is LoadError:                # no lines: the offset is into the bytes
+        offset = offset if status == _cl.CL_EFORMAT else None
+    elif not line:
+        offset = None
     return kind(message, code=_cl.cl_status_name(status), status=status,
                 source=source or None, line=line or None, column=column or None,
-                offset=offset if line else None, path=path, text=text)
+                offset=offset, path=path, text=text)
 
 
 def from_status(kind: type[Error], status: int, what: str) -> Exception:

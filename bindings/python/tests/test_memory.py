@@ -40,8 +40,10 @@ def test_everything_is_freed():
         ctx.fill(cart())
         ctx.clear()
         both.disasm()
+        again = couponlib.load(both.save(), env=env)
+        again.best(ctx, indexed=True)
     assert couponlib.memory_in_use() > base
-    del cat, both, ctx, env
+    del cat, both, ctx, env, again
     assert settle() == base
 
 
@@ -60,6 +62,12 @@ def test_errors_free_what_they_made():
             try:
                 couponlib.Context(bad, env=env)
             except couponlib.ContextError:
+                pass
+        data = couponlib.compile("code: A\ndiscount: { percent: 5 }\n", env=env).save()
+        for bad in (data[:-3], data[:40] + b"x" + data[41:]):
+            try:
+                couponlib.load(bad, env=env)
+            except couponlib.LoadError:
                 pass
     del env
     assert settle() == base
