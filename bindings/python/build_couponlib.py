@@ -164,7 +164,14 @@ class _Builder:
     def _object(self, source, flags):
         """Compiles source unless an object of the same inputs is there."""
         cmd = [*self.cc, *flags, *self.cflags, "-c", str(source)]
-        key = _digest(*cmd, Path(source).read_bytes(), self.headers,
+        # The key names no directory, so that a build from an sdist unpacked
+        # elsewhere reuses the objects of the same sources and flags.
+        where = sorted({str(self.core): "<core>", str(HERE): "<here>",
+                        str(self.dir): "<build>"}.items(), key=lambda kv: -len(kv[0]))
+        portable = cmd
+        for d, name in where:
+            portable = [a.replace(d, name) for a in portable]
+        key = _digest(*portable, Path(source).read_bytes(), self.headers,
                       (HERE / "native.h").read_bytes())
         out = self.dir / f"{Path(source).stem}-{key}.o"
         if not out.exists():

@@ -41,7 +41,7 @@ def test_everything_is_freed():
         ctx.clear()
         both.disasm()
         again = couponlib.load(both.save(), env=env)
-        again.best(ctx, indexed=True)
+        again.best(cart(), indexed=True)
     assert couponlib.memory_in_use() > base
     del cat, both, ctx, env, again
     assert settle() == base

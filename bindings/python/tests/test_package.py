@@ -157,11 +157,12 @@ if not os.environ.get("COUPONLIB_SANITIZED"):
         finally:
             sys.path.remove(str(SRC))
         venv = tmp_path / "venv"
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True,
+                       timeout=300)
         py = str(venv / "bin" / "python")
-        env = {k: v for k, v in os.environ.items() if k != "COUPONLIB_BUILD_DIR"}
-        p = subprocess.run([py, "-m", "pip", "install", "--no-index", "--quiet",
-                            "--disable-pip-version-check", str(sdist)],
+        env = dict(os.environ)    # COUPONLIB_BUILD_DIR: objects of the same sources are reused
+        p = subprocess.run([sys.executable, "-m", "pip", "--python", py, "install",
+                            "--no-index", "--quiet", "--disable-pip-version-check", str(sdist)],
                            capture_output=True, text=True, timeout=900, env=env)
         assert p.returncode == 0, p.stdout + p.stderr
         p = subprocess.run([py, "-c", readme_example()], cwd=ROOT, capture_output=True,
