@@ -10,8 +10,7 @@ from typing import Union
 from . import _cl
 from ._context import Context, ContextLike, parse_into
 from ._env import Env, _EnvHandle, default_env
-from ._errors import (CompileError, ContextError, Error, EvaluationError, LoadError, from_c,
-                      from_status)
+from ._errors import CompileError, Error, EvaluationError, LoadError, from_c, from_status
 from ._results import Choice, Coupon, Result, choice, evaluation
 
 __all__ = ["Catalog", "compile", "load", "link", "Source"]
@@ -164,10 +163,11 @@ class Catalog:
         C result while it is still the vm's latest."""
         st = self._env._state()
         st.busy = True
-        prepared = isinstance(context, Context)
+        reading = None
         try:
-            if prepared:
+            if isinstance(context, Context):
                 ctx = context._read()
+                reading = context
             else:
                 ctx = st.scratch()
                 parse_into(ctx, context)
@@ -179,8 +179,8 @@ class Catalog:
                 raise from_status(EvaluationError, rc, "evaluation")
             return convert(res, ctx)
         finally:
-            if prepared:
-                context._done()
+            if reading is not None:
+                reading._done()
             st.busy = False
 
     def evaluate(self, context: ContextLike, *, entered: bool = False,

@@ -326,3 +326,5 @@ def test_changing_a_context_while_it_is_read():
             couponlib.compile("code: A\ndiscount: { percent: 5 }\n").evaluate(ctx)
     finally:
         ctx._writing = False
+    assert ctx._readers == 0
+    ctx.add_code("Y")

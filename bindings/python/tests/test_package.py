@@ -13,7 +13,6 @@ import sys
 import tarfile
 from pathlib import Path
 
-import pytest
 
 import couponlib
 from conftest import ROOT
