@@ -27,6 +27,7 @@ PyObject *cl_py_error;
  * ------------------------------------------------------------------------ */
 
 static atomic_llong bytes_held;
+static atomic_llong allowed = -1;     /* allocations left before failing; -1 = no limit */
 static atomic_int inside, peak;
 
 void *cl_py_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
@@ -36,6 +37,10 @@ void *cl_py_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         if (ptr != NULL)
             atomic_fetch_sub(&bytes_held, (long long)osize);
         free(ptr);
+        return NULL;
+    }
+    if (atomic_load(&allowed) >= 0 && atomic_fetch_sub(&allowed, 1) <= 0) {
+        atomic_store(&allowed, 0);
         return NULL;
     }
     void *p = realloc(ptr, nsize);
@@ -60,6 +65,11 @@ void cl_py_leave(void)
 long long cl_py_memory(void)
 {
     return atomic_load(&bytes_held);
+}
+
+void cl_py_fail_after(long long n)
+{
+    atomic_store(&allowed, n < 0 ? -1 : n);
 }
 
 int cl_py_peak_inside(void)

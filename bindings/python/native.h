@@ -43,6 +43,10 @@ PyObject *cl_py_render(int code, unsigned line, unsigned column, const char *sou
 /* Bytes held by all environments of this process. */
 long long cl_py_memory(void);
 
+/* For out-of-memory tests: every allocation after the next n fails (n < 0:
+ * none does). Process-wide; meant for a single-threaded test. */
+void cl_py_fail_after(long long n);
+
 /* The most threads seen inside an evaluation at once since the last reset,
  * and the reset (to the number inside now). */
 int cl_py_peak_inside(void);

@@ -26,6 +26,14 @@ class _ProgramHandle:
         self.env = env
         env.adopt(self)
 
+    @classmethod
+    def _of(cls, ptr, env: _EnvHandle) -> _ProgramHandle:
+        """The handle of a program the C library made; NULL with no error
+        reported can only mean that memory ran out."""
+        if ptr is None:
+            raise MemoryError("couponlib: out of memory")
+        return cls(ptr, env)
+
     def __del__(self, _free=_cl.cl_program_free) -> None:
         _free(self.ptr)
         self.env.disown(self)
@@ -64,7 +72,7 @@ def _compile_one(source: Source, name: str | None, env: Env) -> _ProgramHandle:
         ptr = _cl.cl_compile(env._h.ptr, text, name)
     except _cl.Error as e:
         raise from_c(CompileError, e.args, text) from None
-    return _ProgramHandle(ptr, env._h)
+    return _ProgramHandle._of(ptr, env._h)
 
 
 def _link(handles: Sequence[_ProgramHandle], env: Env) -> _ProgramHandle:
@@ -72,7 +80,7 @@ def _link(handles: Sequence[_ProgramHandle], env: Env) -> _ProgramHandle:
         ptr = _cl.cl_program_link(env._h.ptr, [h.ptr for h in handles])
     except _cl.Error as e:
         raise from_c(CompileError, e.args) from None
-    return _ProgramHandle(ptr, env._h)
+    return _ProgramHandle._of(ptr, env._h)
 
 
 def compile(source: Source | Iterable[Source], *, name: str | None = None,
@@ -130,7 +138,7 @@ def _load(data: bytes, env: Env, name: str) -> _ProgramHandle:
         if isinstance(err, LoadError) and not err.source:
             err.source = name
         raise err from None
-    return _ProgramHandle(ptr, env._h)
+    return _ProgramHandle._of(ptr, env._h)
 
 
 class Catalog:
