@@ -386,7 +386,7 @@ static clY_node *build(tree *t, PyObject *o, unsigned depth)
         return scalar(t, s, strlen(s), false);
     }
     if (PyLong_Check(o)) {
-        PyObject *s = PyObject_Str(o);
+        PyObject *s = PyLong_Type.tp_repr(o);     /* as json writes it */
         clY_node *x = s ? text(t, s, false) : NULL;
         if (s == NULL)
             t->why = FILL_PYERR;
@@ -406,9 +406,19 @@ static clY_node *build(tree *t, PyObject *o, unsigned depth)
         }
         Py_ssize_t n = PySequence_Fast_GET_SIZE(fast);
         clY_node *x = node(t, CLY_SEQ, (uint32_t)(n > UINT32_MAX ? UINT32_MAX : n));
-        for (Py_ssize_t i = 0; x != NULL && i < n; i++)
-            if ((x->items[i] = build(t, PySequence_Fast_GET_ITEM(fast, i), depth + 1)) == NULL)
+        for (Py_ssize_t i = 0; x != NULL && i < n; i++) {
+            /* convert() may change the list under us: hold the item, and
+             * give up on the native way if the list shrank. */
+            if (i >= PySequence_Fast_GET_SIZE(fast)) {
+                t->why = FILL_JSON;
                 x = NULL;
+                break;
+            }
+            PyObject *item = Py_NewRef(PySequence_Fast_GET_ITEM(fast, i));
+            if ((x->items[i] = build(t, item, depth + 1)) == NULL)
+                x = NULL;
+            Py_DECREF(item);
+        }
         Py_DECREF(fast);
         return x;
     }
@@ -417,14 +427,26 @@ static clY_node *build(tree *t, PyObject *o, unsigned depth)
         PyObject *k, *v;
         clY_node *x = node(t, CLY_MAP, (uint32_t)(n > UINT32_MAX ? UINT32_MAX : n));
         while (x != NULL && PyDict_Next(o, &pos, &k, &v)) {
-            if (!PyUnicode_CheckExact(k) || PyUnicode_CompareWithASCIIString(k, "<<") == 0) {
-                t->why = FILL_JSON;   /* json's own rules for other keys */
+            /* json's own rules for other keys; and convert() may change the
+             * dict under us: then the native way gives up. */
+            if (!PyUnicode_CheckExact(k) || PyUnicode_CompareWithASCIIString(k, "<<") == 0 ||
+                i >= n || PyDict_Size(o) != n) {
+                t->why = FILL_JSON;
                 return NULL;
             }
-            if ((x->items[2 * i] = text(t, k, true)) == NULL ||
-                (x->items[2 * i + 1] = build(t, v, depth + 1)) == NULL)
+            Py_INCREF(k);
+            Py_INCREF(v);
+            bool ok = (x->items[2 * i] = text(t, k, true)) != NULL &&
+                      (x->items[2 * i + 1] = build(t, v, depth + 1)) != NULL;
+            Py_DECREF(k);
+            Py_DECREF(v);
+            if (!ok)
                 return NULL;
             i++;
+        }
+        if (x != NULL && (i != n || PyDict_Size(o) != n)) {
+            t->why = FILL_JSON;
+            return NULL;
         }
         return x;
     }

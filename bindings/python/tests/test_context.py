@@ -328,3 +328,42 @@ def test_changing_a_context_while_it_is_read():
         ctx._writing = False
     assert ctx._readers == 0
     ctx.add_code("Y")
+
+
+def test_int_subclasses_and_hostile_mappings(shop):
+    """Values are read as json reads them, and a mapping that changes the
+    context while it is being read cannot break the reader."""
+    import enum
+
+    class Qty(enum.IntEnum):
+        TWO = 2
+
+    d = cart()
+    d["items"][2]["quantity"] = Qty.TWO
+    assert shop.evaluate(d) == shop.evaluate(cart())
+
+    items = cart()["items"]
+    import collections.abc
+
+    class Shrinking(collections.abc.Mapping):
+        def __init__(self, victim):
+            self.victim = victim
+
+        def __getitem__(self, k):
+            return {"method": "card"}[k]
+
+        def __iter__(self):
+            self.victim.clear()          # empties the context's items list
+            self.victim.update({})
+            return iter(["method"])
+
+        def __len__(self):
+            return 1
+
+    d = cart(items=items)
+    d["payment"] = Shrinking(d)
+    for _ in range(3):
+        try:
+            shop.evaluate(d)
+        except (couponlib.ContextError, TypeError, RuntimeError):
+            pass
