@@ -300,6 +300,11 @@ class Catalog:
     def __repr__(self) -> str:
         return f"<couponlib.Catalog of {len(self)} coupons>"
 
+    def __reduce__(self):
+        """Catalogs pickle as their saved bytes (to reach the workers of a
+        process pool, say); they are loaded into the default environment."""
+        return (load, (self.save(),))
+
 
 def _json(res, ctx) -> str:
     rc, data = _cl.cl_result_write_json(res)

@@ -80,3 +80,9 @@ def test_indexed_best(shop):
         assert indexed.coupons == plain.coupons and indexed.total == plain.total
         assert {r.code for r in indexed.rejected} <= {r.code for r in plain.rejected}
         assert shop.best_json(ctx, indexed=True)
+
+
+def test_catalogs_pickle(shop):
+    import pickle
+    again = pickle.loads(pickle.dumps(shop))
+    assert again.coupons == shop.coupons and again.best(cart()) == shop.best(cart())
