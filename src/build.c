@@ -173,7 +173,7 @@ int clC_set(clC_builder *b, const char *const *s, const size_t *lens, size_t n, 
         if (k == first || b->items.v[k - 1] != b->items.v[i])
             b->items.v[k++] = b->items.v[i];
     b->items.n = k;
-    clP_set set = {(uint32_t)first, (uint32_t)(k - first), 0, 0, fold_case};
+    clP_set set = {(uint32_t)first, (uint32_t)(k - first), 0, 0, fold_case, 0};
     if (!CL_PUSH(b->env, b->sets, set))
         return clC_oom(b);
     *out = (uint32_t)b->sets.n - 1;

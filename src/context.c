@@ -282,11 +282,45 @@ CL_API cl_status cl_context_add_item(cl_context *ctx, const char *sku, int64_t q
     return add_item(ctx, sku, strlen(sku), quantity, unit_price, index);
 }
 
+/* Records the path just added to line it's categories, and each of its
+ * ancestors, with their hashes. */
+static int add_prefixes(cl_context *ctx, clX_item *it)
+{
+    const clX_str *c = &it->categories.v[it->categories.n - 1];
+    uint32_t h = CLP_HASH_START;
+    for (uint32_t k = 0; k <= c->n; k++) {
+        if (k == c->n || c->p[k] == '/') {
+            if (it->nprefixes == it->prefixes_cap) {
+                uint32_t cap = it->prefixes_cap ? it->prefixes_cap * 2 : 4;
+                clX_prefix *v = clB_arena_alloc(&ctx->arena, cap * sizeof *v);
+                if (v == NULL)
+                    return CL_ENOMEM;
+                if (it->nprefixes)
+                    memcpy(v, it->prefixes, it->nprefixes * sizeof *v);
+                it->prefixes = v;
+                it->prefixes_cap = cap;
+            }
+            it->prefixes[it->nprefixes++] = (clX_prefix){c->p, k, clP_hash_final(h)};
+            if (k == c->n)
+                break;
+        }
+        h = clP_hash_step(h, (unsigned char)c->p[k], false);
+    }
+    return CL_OK;
+}
+
 CL_API cl_status cl_context_item_add_category(cl_context *ctx, size_t index, const char *path)
 {
     if (ctx == NULL || path == NULL || index >= ctx->items.n)
         return CL_EINVAL;
-    return (cl_status)list_add(ctx, &ctx->items.v[index].categories, path, strlen(path));
+    clX_item *it = &ctx->items.v[index];
+    uint32_t had = it->nprefixes;
+    int rc = list_add(ctx, &it->categories, path, strlen(path));
+    if (rc == CL_OK && (rc = add_prefixes(ctx, it)) != CL_OK) {
+        it->categories.n--;       /* as if the call had not been made */
+        it->nprefixes = had;
+    }
+    return (cl_status)rc;
 }
 
 CL_API cl_status cl_context_item_add_tag(cl_context *ctx, size_t index, const char *tag)
@@ -339,7 +373,7 @@ CL_API const char *cl_context_currency(const cl_context *ctx)
 
 CL_API const char *cl_context_item_sku(const cl_context *ctx, size_t index)
 {
-    return ctx != NULL && index < ctx->items.n ? ctx->items.v[index].sku.p : NULL;
+    return ctx && index < ctx->items.n ? ctx->items.v[index].sku.p : NULL;
 }
 
 /* ------------------------------------------------------------------------

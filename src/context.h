@@ -18,12 +18,23 @@ typedef struct clX_list {
     uint32_t n, cap;
 } clX_list;
 
+/* A category path of a line, or one of its ancestors ("a/b" of "a/b/c"),
+ * with its hash (clP_hash, case kept), so that subtree matching looks up
+ * each without hashing it again. */
+typedef struct clX_prefix {
+    const char *p;         /* the category path's text (its first len bytes) */
+    uint32_t len;
+    uint32_t hash;
+} clX_prefix;
+
 typedef struct clX_item {
     clX_str sku;
     int64_t quantity;      /* > 0 */
     int64_t unit_price;    /* minor units, >= 0 */
     int64_t amount;        /* quantity x unit_price */
     clX_list categories;
+    clX_prefix *prefixes;  /* every category path and ancestor, in the arena */
+    uint32_t nprefixes, prefixes_cap;
     clX_list tags;
     uint8_t on_sale;
 } clX_item;

@@ -444,6 +444,27 @@ static int load_bound(clL_state *L, const clY_node *node, bool until, clL_bound 
 }
 
 /*
+ * Whether valid.until can come after valid.from. Bounds of one form compare
+ * as they are; a local bound and an instant compare in the coupon's zone
+ * when the file knows it, and otherwise (the context's zone, unknown until
+ * evaluation) only fail when no UTC offset (TZif allows -25h to +26h) could
+ * order them.
+ */
+static bool bounds_ordered(clL_state *L, const clL_coupon *c)
+{
+    const clL_bound *f = &c->from, *u = &c->until;
+    if (f->form == u->form)
+        return u->value > f->value;
+    if (c->rec.zone != CL_NONE) {
+        const clT_zone *z = L->b->zones.v[c->rec.zone];
+        int64_t from = f->form ? clT_local_to_instant(z, f->value) : f->value;
+        int64_t until = u->form ? clT_local_to_instant(z, u->value) : u->value;
+        return until > from;
+    }
+    return f->form ? u->value > f->value - 93600 : u->value + 90000 > f->value;
+}
+
+/*
  * valid: { from: 2026-01-01, until: 2026-12-31 }
  */
 static int load_valid(clL_state *L, const clY_node *node, clL_coupon *c)
@@ -462,8 +483,7 @@ static int load_valid(clL_state *L, const clY_node *node, clL_coupon *c)
     if (rc == CL_OK && until != NULL) {
         mark = clL_push_key(L, "until");
         rc = load_bound(L, until, true, &c->until);
-        if (rc == CL_OK && c->from.set && c->from.form == c->until.form &&
-            c->until.value <= c->from.value)
+        if (rc == CL_OK && c->from.set && !bounds_ordered(L, c))
             rc = clL_fail(L, until, CL_EVALUE, "valid.until is not after valid.from");
         clL_pop(L, mark);
     }

@@ -1,9 +1,9 @@
 /*
- * load.h - what the three parts of the loader share (load.c: documents and
- * coupons; load_cond.c: conditions and line filters; load_discount.c:
- * discounts). The loader checks every key and value of a coupon file,
- * interns its constants in the builder and builds the AST; every mistake is
- * reported at its position with the path to it.
+ * load.h - what the parts of the loader share (load.c: documents and
+ * coupons; load_cond.c: conditions and line filters; load_cal.c: calendars;
+ * load_discount.c: discounts). The loader checks every key and value of a
+ * coupon file, interns its constants in the builder and builds the AST;
+ * every mistake is reported at its position with the path to it.
  */
 #ifndef CL_LOAD_H
 #define CL_LOAD_H
@@ -86,8 +86,30 @@ int clL_condition(clL_state *L, const clY_node *node, clL_cond **out);
  * as a discount target (min_quantity/min_amount are still allowed). */
 int clL_filter(clL_state *L, const clY_node *node, uint32_t *out, const char **desc);
 
-/* load_cond.c: the file's `calendars` list. */
+/* load_cond.c: a full date ("2026-12-25") into days since the epoch
+ * (*annual false), or an every-year "MM-DD" into month*100+day (*annual
+ * true). Both outputs are set (false, 0) on error too. */
+int clL_read_day(clL_state *L, const clY_node *v, bool *annual, int64_t *out);
+
+/* load_cal.c: the file's `calendars` list (named days and shipped
+ * calendars). */
 int clL_calendars(clL_state *L, const clY_node *node);
+
+/* load_cal.c: the calendar entries a `holiday:` item names (a day, a
+ * qualified "calendar/day" or a whole shipped calendar), appended to the
+ * growable array (*v, *n, *cap) of entry indexes. */
+int clL_holiday_days(clL_state *L, const clY_node *item, int64_t **v, size_t *n, size_t *cap);
+
+/* The shipped calendars, embedded at build time from the YAML files of
+ * data/calendars by scripts/embed_calendars.py (calendars_data.c), sorted by
+ * name. */
+typedef struct clL_shipped {
+    const char *name;
+    const char *text;       /* the YAML file, NUL-terminated */
+    size_t len;
+} clL_shipped;
+extern const clL_shipped clL_shipped_calendars[];
+extern const size_t clL_nshipped;
 
 /* load_discount.c: a coupon's `discount` into the builder's discounts. */
 int clL_discount(clL_state *L, const clY_node *node, uint32_t *out);

@@ -1,7 +1,7 @@
 /*
- * load_cond.c - conditions (SPEC 4.1-4.5), line filters (4.3) and calendars
- * (4.4): checked, interned in the builder and turned into AST nodes, each
- * with the message a shopper reads when it fails.
+ * load_cond.c - conditions (SPEC 4.1-4.5) and line filters (4.3): checked,
+ * interned in the builder and turned into AST nodes, each with the message
+ * a shopper reads when it fails. Calendars are in load_cal.c.
  */
 #include "load.h"
 
@@ -734,11 +734,12 @@ static int load_time(clL_state *L, const clY_node *key, const clY_node *v, clL_c
  * Special days
  * ------------------------------------------------------------------------ */
 
-/* A full date into days, or an annual "MM-DD" into month*100+day. */
-static int read_day(clL_state *L, const clY_node *v, bool *annual, int64_t *out)
+int clL_read_day(clL_state *L, const clY_node *v, bool *annual, int64_t *out)
 {
     const char *s;
     size_t n;
+    *annual = false;
+    *out = 0;
     int rc = clL_text(L, v, &s, &n);
     if (rc != CL_OK)
         return rc;
@@ -772,7 +773,7 @@ static int date_on(clL_state *L, const clY_node *v, clP_datespec *ds)
     for (size_t i = 0; i < n && rc == CL_OK; i++) {
         bool a;
         int64_t d;
-        rc = read_day(L, items[i], &a, &d);
+        rc = clL_read_day(L, items[i], &a, &d);
         if (a)
             annual[na++] = d;
         else
@@ -794,9 +795,9 @@ static int date_between(clL_state *L, const clY_node *v, clP_datespec *ds)
     if (v->kind != CLY_SEQ || v->n != 2)
         return clL_fail(L, v, CL_ETYPE, "between takes two days: [\"12-20\", \"01-06\"]");
     bool a0, a1;
-    int rc = read_day(L, v->items[0], &a0, &ds->from);
+    int rc = clL_read_day(L, v->items[0], &a0, &ds->from);
     if (rc == CL_OK)
-        rc = read_day(L, v->items[1], &a1, &ds->to);
+        rc = clL_read_day(L, v->items[1], &a1, &ds->to);
     if (rc != CL_OK)
         return rc;
     if (a0 != a1)
@@ -880,7 +881,8 @@ static int load_date(clL_state *L, const clY_node *key, const clY_node *v, clL_c
 }
 
 /*
- * holiday: [black-friday, christmas]   -- names from this file's calendars
+ * holiday: [black-friday, us-retail/cyber-monday, uk-bank-holidays]
+ *   -- days of this file's calendars, by name, qualified name or calendar
  */
 static int load_holiday(clL_state *L, const clY_node *key, const clY_node *v, clL_cond **out)
 {
@@ -889,38 +891,17 @@ static int load_holiday(clL_state *L, const clY_node *key, const clY_node *v, cl
     const clY_node *const *items = clL_list(v, &n, &one);
     if (n == 0)
         return clL_fail(L, v, CL_EVALUE, "an empty list of holidays never matches");
-    int64_t *idx = clB_alloc(L->b->env, n * sizeof *idx);
-    if (idx == NULL)
-        return clC_oom(L->b);
-    const clC_builder *b = L->b;
+    CL_VEC(int64_t) idx = {0};
     int rc = CL_OK;
     for (size_t i = 0; i < n && rc == CL_OK; i++) {
-        const char *s;
-        size_t len;
-        if ((rc = clL_text(L, items[i], &s, &len)) != CL_OK)
-            break;
-        idx[i] = -1;
-        const char *names[64];
-        size_t nnames = 0;
-        for (size_t c = L->ncalendars_named; c < b->calendars.n; c++) {
-            const clP_str *str = &b->strs.v[b->calendars.v[c].name];
-            if (clB_eq(b->pool.p + str->off, str->len, s, len))
-                idx[i] = (int64_t)c;
-            if (nnames < CL_COUNTOF(names))
-                names[nnames++] = b->pool.p + str->off;
-        }
-        if (idx[i] >= 0)
-            continue;
-        const char *near = clE_suggest(s, names, nnames);
-        rc = near ? clL_fail(L, items[i], CL_EVALUE, "unknown holiday \"%s\"; did you mean "
-                             "\"%s\"?", s, near)
-                  : clL_fail(L, items[i], CL_EVALUE, "unknown holiday \"%s\" (define it in the "
-                             "file's calendars)", s);
+        size_t mark = v->kind == CLY_SEQ ? clL_push_index(L, i) : L->pathlen;
+        rc = clL_holiday_days(L, items[i], &idx.v, &idx.n, &idx.cap);
+        clL_pop(L, mark);
     }
     uint32_t set = 0;
     if (rc == CL_OK)
-        rc = clC_iset(L->b, idx, n, &set);
-    clB_free(L->b->env, idx, n * sizeof *idx);
+        rc = clC_iset(L->b, idx.v, idx.n, &set);
+    CL_VEC_FREE(L->b->env, idx);
     if (rc != CL_OK)
         return rc;
     *out = op_cond(L, CL_R_SPECIAL_DAY, key, OP_HOLIDAY, 0, set,
@@ -1000,119 +981,6 @@ static int load_anniversary(clL_state *L, const clY_node *key, const clY_node *v
                             : clL_msg(L, "valid only on the customer's signup anniversary");
     *out = op_cond(L, CL_R_SPECIAL_DAY, key, OP_ANNIV, 0, (uint32_t)L->b->annivs.n - 1, msg);
     return *out ? CL_OK : clC_oom(L->b);
-}
-
-/* ------------------------------------------------------------------------
- * Calendars
- * ------------------------------------------------------------------------ */
-
-static int calendar_rule(clL_state *L, const clY_node *e, clP_calendar *c)
-{
-    static const char *const rules[] = {"date", "nth_weekday", "easter", "orthodox_easter"};
-    static const char *const nth_keys[] = {"month", "weekday", "n"};
-    const clY_node *v = NULL;
-    int which = -1, count = 0;
-    for (int i = 0; i < 4; i++)
-        if (clY_get(e, rules[i]) != NULL) {
-            v = clY_get(e, rules[i]);
-            which = i;
-            count++;
-        }
-    if (count != 1)
-        return clL_fail(L, e, CL_EVALUE, "a calendar entry takes one rule: date, nth_weekday, "
-                        "easter or orthodox_easter");
-    size_t mark = clL_push_key(L, rules[which]);
-    int rc = CL_OK;
-    int64_t x;
-    if (which == 0) {
-        bool annual;
-        rc = read_day(L, v, &annual, &x);
-        c->kind = annual ? CAL_ANNUAL : CAL_DATE;
-        c->date = x;
-        c->month = (uint8_t)(x / 100);
-        c->day = (uint8_t)(x % 100);
-    } else if (which == 1) {
-        rc = clL_expect(L, v, CLY_MAP, "a mapping { month: 11, weekday: thu, n: 4 }");
-        if (rc == CL_OK)
-            rc = clL_check_keys(L, v, nth_keys, CL_COUNTOF(nth_keys));
-        const clY_node *m = clY_get(v, "month"), *wd = clY_get(v, "weekday"), *n = clY_get(v, "n");
-        if (rc == CL_OK && (m == NULL || wd == NULL || n == NULL))
-            rc = clL_fail(L, v, CL_EMISSING, "nth_weekday needs month, weekday and n");
-        if (rc == CL_OK && (rc = clL_int(L, m, 1, 12, &x)) == CL_OK)
-            c->month = (uint8_t)x;
-        if (rc == CL_OK && (rc = clL_int(L, n, -5, 5, &x)) == CL_OK && x == 0)
-            rc = clL_fail(L, n, CL_EVALUE, "n is 1..5, or -1..-5 counting from the end");
-        c->n = (int8_t)x;
-        int d = rc == CL_OK ? clL_weekday(wd->str, wd->n) : 0;
-        if (rc == CL_OK && (wd->kind != CLY_SCALAR || d < 0))
-            rc = clL_fail(L, wd, CL_EVALUE, "weekday is one of mon, tue, wed, thu, fri, sat, sun");
-        c->weekday = (uint8_t)d;
-        c->kind = CAL_NTH;
-    } else {
-        rc = clL_int(L, v, -366, 366, &x);
-        c->kind = which == 2 ? CAL_EASTER : CAL_ORTHODOX;
-        c->offset = (int32_t)x;
-    }
-    clL_pop(L, mark);
-    return rc;
-}
-
-/*
- * - { name: black-friday, nth_weekday: {month: 11, weekday: thu, n: 4},
- *     offset_days: 1, span_days: 4, observed: false }
- */
-static int calendar_entry(clL_state *L, const clY_node *e)
-{
-    static const char *const keys[] = {"name", "date", "nth_weekday", "easter",
-                                       "orthodox_easter", "offset_days", "span_days",
-                                       "observed"};
-    int rc = clL_expect(L, e, CLY_MAP, "a calendar entry such as { name: christmas, date: "
-                        "\"12-25\" }");
-    if (rc == CL_OK)
-        rc = clL_check_keys(L, e, keys, CL_COUNTOF(keys));
-    const clY_node *name = clY_get(e, "name");
-    if (rc == CL_OK && name == NULL)
-        rc = clL_fail(L, e, CL_EMISSING, "a calendar entry needs a name");
-    clP_calendar c = {0};
-    c.span = 1;
-    const char *s;
-    size_t n;
-    if (rc == CL_OK)
-        rc = clL_text(L, name, &s, &n);
-    for (size_t i = L->ncalendars_named; rc == CL_OK && i < L->b->calendars.n; i++) {
-        const clP_str *str = &L->b->strs.v[L->b->calendars.v[i].name];
-        if (clB_eq(L->b->pool.p + str->off, str->len, s, n))
-            rc = clL_fail(L, name, CL_EDUPLICATE, "calendar entry \"%s\" is defined twice", s);
-    }
-    if (rc == CL_OK)
-        rc = clC_str(L->b, s, n, &c.name);
-    if (rc == CL_OK)
-        rc = calendar_rule(L, e, &c);
-    const clY_node *v;
-    int64_t x;
-    bool b;
-    if (rc == CL_OK && (v = clY_get(e, "offset_days")) != NULL &&
-        (rc = clL_int(L, v, -366, 366, &x)) == CL_OK)
-        c.offset += (int32_t)x;
-    if (rc == CL_OK && (v = clY_get(e, "span_days")) != NULL &&
-        (rc = clL_int(L, v, 1, 366, &x)) == CL_OK)
-        c.span = (int32_t)x;
-    if (rc == CL_OK && (v = clY_get(e, "observed")) != NULL && (rc = clL_bool(L, v, &b)) == CL_OK)
-        c.observed = b;
-    if (rc == CL_OK && !CL_PUSH(L->b->env, L->b->calendars, c))
-        rc = clC_oom(L->b);
-    return rc;
-}
-
-int clL_calendars(clL_state *L, const clY_node *node)
-{
-    int rc = clL_expect(L, node, CLY_SEQ, "a list of calendar entries");
-    for (uint32_t i = 0; rc == CL_OK && i < node->n; i++) {
-        size_t mark = clL_push_index(L, i);
-        rc = calendar_entry(L, node->items[i]);
-        clL_pop(L, mark);
-    }
-    return rc;
 }
 
 /* ------------------------------------------------------------------------

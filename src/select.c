@@ -14,6 +14,9 @@
  *     the largest ones only, when max_coupons limits how many more fit; and
  *     never more than the cart has left) cannot reach the best total found,
  *     or can only equal it with more coupons (ties go to fewer coupons);
+ *   - nothing for nothing: a candidate that would take nothing off what is
+ *     left is never taken (skipping it changes no remainder and saves a
+ *     coupon), which also ends the search once the cart is used up;
  *   - taking first: the branch that takes a candidate is searched before
  *     the one that skips it, so the first complete choice is "everything
  *     that fits", which is already the best total when coupons are free to
@@ -56,6 +59,7 @@ typedef struct sel {
     CL_VEC(int64_t) mem;      /* remainders for each depth, line shares, bounds */
     CL_VEC(size_t) idx;       /* current and best choices */
     CL_VEC(uint32_t) groups;  /* how many taken per group number */
+    CL_VEC(int64_t) gmax;     /* the groups' largest bounds */
 } sel;
 
 void clS_free(cl_vm *vm);
@@ -70,6 +74,7 @@ void clS_free(cl_vm *vm)
     CL_VEC_FREE(vm->env, s->mem);
     CL_VEC_FREE(vm->env, s->idx);
     CL_VEC_FREE(vm->env, s->groups);
+    CL_VEC_FREE(vm->env, s->gmax);
     clB_free(vm->env, s, sizeof *s);
     vm->sel = NULL;
 }
@@ -108,12 +113,18 @@ static void original(const cl_context *ctx, int64_t *rem)
 /* Fills the newest outcome's amounts from a computed discount. */
 static int record_discount(cl_vm *vm, const int64_t *lines, size_t n, int64_t total, int64_t ship)
 {
-    clR_outcome *o = &vm->res.out.v[vm->res.out.n - 1];
+    cl_result *r = &vm->res;
+    clR_outcome *o = &r->out.v[r->out.n - 1];
     o->discount = total;
     o->shipping = ship;
+    if (total == 0)
+        return CL_OK;
+    if (!CL_RESERVE(r->env, r->lines, n))
+        return clE_set(vm->err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
     for (size_t i = 0; i < n; i++)
-        if (lines[i] != 0 && !clR_line_add(&vm->res, (uint32_t)i, lines[i]))
-            return clE_set(vm->err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
+        if (lines[i] != 0)
+            r->lines.v[r->lines.n++] = (clR_line){(uint32_t)i, lines[i]};
+    o->line_count = (uint32_t)(r->lines.n - o->line_first);
     return CL_OK;
 }
 
@@ -129,8 +140,10 @@ static int eval_one(cl_vm *vm, const cl_program *p, size_t i, const cl_context *
     const clP_coupon *c = clP_coupon_of(p, i, &u);
     int64_t *rem = vm->s.c, total, ship;
     original(ctx, rem);
-    rc = clD_compute(vm, u, c, ctx, rem, ctx->has_shipping ? ctx->shipping : 0, lines, &total,
-                     &ship);
+    /* The TARGET check that made it applicable left its eligible lines in
+     * vm->s.elig, on this same original cart. */
+    rc = clD_compute_with(vm, u, c, ctx, vm->s.elig, rem, ctx->has_shipping ? ctx->shipping : 0,
+                          lines, &total, &ship);
     return rc == CL_OK ? record_discount(vm, lines, ctx->items.n, total, ship) : rc;
 }
 
@@ -143,10 +156,8 @@ CL_API cl_status cl_vm_eval_some(cl_vm *vm, const cl_program *p, const cl_contex
     int rc = begin(vm, p, ctx, err);
     if (rc != CL_OK)
         return (cl_status)rc;
-    size_t lines_n = ctx->items.n + 1;
-    int64_t *lines = clB_alloc(vm->env, lines_n * sizeof *lines);
-    if (lines == NULL)
-        return (cl_status)clE_set(err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
+    /* begin() sized the scratch arrays for the context's lines. */
+    int64_t *lines = vm->s.shares;
     for (size_t k = 0; k < n && rc == CL_OK; k++) {
         size_t i = indexes ? indexes[k] : k;
         if (i >= p->ncoupons)
@@ -154,7 +165,6 @@ CL_API cl_status cl_vm_eval_some(cl_vm *vm, const cl_program *p, const cl_contex
         else
             rc = eval_one(vm, p, i, ctx, flags, lines);
     }
-    clB_free(vm->env, lines, lines_n * sizeof *lines);
     if (rc != CL_OK) {
         clR_reset(&vm->res);
         return (cl_status)rc;
@@ -189,7 +199,14 @@ typedef struct search {
     int64_t *vals;            /* n bounds, for the refined bound */
     uint8_t *smooth_after;    /* smooth_after[k]: c[k..n) are all smooth */
     uint8_t *free_after;      /* free_after[k]: c[k..n) are all smooth, without group or stop */
+    int64_t *max_ub;          /* max_ub[k]: the largest ub of c[k..n) */
+    size_t *min_code;         /* min_code[k]: the one of c[k..n) with the smallest code */
     uint32_t *gtaken;         /* per group number: taken in the current choice */
+    uint32_t ngroups;
+    int64_t *ungrouped;       /* ungrouped[k]: sum of ub over the ungrouped of c[k..n) */
+    int64_t *gmax;            /* [g * (n + 1) + k]: group g's largest ub in c[k..n), or NULL */
+    int64_t *gmax_all;        /* [g]: group g's largest ub (when gmax is too big to keep) */
+    int64_t *gbest;           /* [g]: scratch of suffix_bound */
     bool refined;             /* groups or max_coupons: refine the suffix bound */
     size_t *cur, ncur;        /* chosen candidates (indexes into c) */
     int64_t cur_total;
@@ -270,32 +287,57 @@ static int cmp_desc(const void *pa, const void *pb)
     return (a < b) - (a > b);
 }
 
-/* An upper bound of what c[k..n) can add to the current choice: with groups
- * or max_coupons, at most one per group not yet taken, and only the largest
- * ones that still fit. */
+/* What c[j] could still take off the current remainder: never more than
+ * what is left of its eligible lines (or of shipping), and for percent and
+ * amount discounts exactly their value on it (smaller remainders later
+ * only give less). */
+static int64_t bound_now(const search *s, size_t j)
+{
+    const cand *c = &s->c[j];
+    const clP_discount *d = &c->u->discounts[c->c->discount];
+    size_t L = s->lines;
+    int64_t base;
+    if (d->target == TG_SHIPPING) {
+        base = s->ship[s->ncur];
+    } else {
+        const uint8_t *el = s->elig + c->elig;
+        const int64_t *rem = s->rem + s->ncur * L;
+        base = 0;
+        for (size_t i = 0; i < L; i++)
+            base += el[i] ? rem[i] : 0;
+    }
+    int64_t v = base;
+    if (d->kind == DK_PERCENT || d->kind == DK_FREE_SHIPPING)
+        v = clM_percent(base, d->value, CLM_UP);
+    else if (d->kind == DK_AMOUNT && d->value < base)
+        v = d->value;
+    return v < c->ub ? v : c->ub;
+}
+
+/* An upper bound of what c[k..n) can add to the current choice, with
+ * groups or max_coupons: at most one per group not yet taken (its member
+ * that could take the most), and only the largest ones that still fit. */
 static int64_t suffix_bound(search *s, size_t k)
 {
     if (!s->refined)
         return s->suffix[k];
     size_t m = 0;
+    int64_t *best = s->gbest;
+    for (uint32_t g = 0; g < s->ngroups; g++)
+        best[g] = 0;
     for (size_t j = k; j < s->n; j++) {
-        const cand *c = &s->c[j];
-        if (c->gid != CL_NONE) {
-            if (s->gtaken[c->gid] != 0)
-                continue;
-            /* One per group: keep only its largest bound. */
-            bool seen = false;
-            for (size_t i = k; i < j && !seen; i++)
-                seen = s->c[i].gid == c->gid && s->gtaken[c->gid] == 0 && s->c[i].ub >= c->ub;
-            if (seen)
-                continue;
-            for (size_t i = j + 1; i < s->n && !seen; i++)
-                seen = s->c[i].gid == c->gid && s->c[i].ub > c->ub;
-            if (seen)
-                continue;
-        }
-        s->vals[m++] = c->ub;
+        uint32_t g = s->c[j].gid;
+        if (g != CL_NONE && (s->gtaken[g] != 0 || best[g] >= s->c[j].ub))
+            continue;
+        int64_t v = bound_now(s, j);
+        if (g == CL_NONE)
+            s->vals[m++] = v;
+        else if (v > best[g])
+            best[g] = v;
     }
+    for (uint32_t g = 0; g < s->ngroups; g++)
+        if (best[g] > 0)
+            s->vals[m++] = best[g];
     size_t room = m;
     if (s->max != 0)
         room = s->max > s->ncur ? (size_t)(s->max - s->ncur) : 0;
@@ -305,6 +347,12 @@ static int64_t suffix_bound(search *s, size_t k)
     for (size_t i = 0; i < m && i < room; i++)
         sum += s->vals[i];
     return sum;
+}
+
+/* The largest ub of group g's members among c[k..n). */
+static int64_t group_max(const search *s, uint32_t g, size_t k)
+{
+    return s->gmax ? s->gmax[(size_t)g * (s->n + 1) + k] : s->gmax_all[g];
 }
 
 /* What taking every one of c[k..n) on top of the current choice adds: when
@@ -329,27 +377,81 @@ static int64_t take_all(search *s, size_t k)
     return sum;
 }
 
-/* Whether a branch whose choices can add at most `bound` to the current
- * one cannot beat the best choice found: a smaller total, or an equal one
- * with more coupons (ties go to fewer coupons). */
-static bool hopeless(const search *s, int64_t bound)
+/* The code of the i-th coupon of the best choice. */
+static const cand *best_at(const search *s, size_t i)
 {
-    return s->cur_total + bound < s->best_total ||
-           (s->cur_total + bound == s->best_total && s->ncur > best_count(s));
+    return s->best_excl ? s->best_excl : &s->c[s->best[i]];
+}
+
+/*
+ * Whether no choice of this branch with the best total and as many coupons
+ * as the best can win the tie on order (SPEC 6: the higher first priority,
+ * then the smaller codes in application order). The choice is the current
+ * one followed by some of c[k..n), at least one of them.
+ */
+static bool order_hopeless(const search *s, size_t k)
+{
+    size_t nb = best_count(s);
+    if (nb == 0 || s->ncur >= nb)
+        return true;   /* as many coupons means the same empty or current choice */
+    int64_t pb = best_at(s, 0)->c->priority;
+    int64_t p0 = s->ncur > 0 ? s->c[s->cur[0]].c->priority : s->c[k].c->priority;
+    if (p0 != pb)
+        return p0 < pb;
+    for (size_t i = 0; i < s->ncur; i++) {
+        int d = code_cmp(&s->c[s->cur[i]], best_at(s, i));
+        if (d != 0)
+            return d > 0;
+    }
+    return code_cmp(&s->c[s->min_code[k]], best_at(s, s->ncur)) > 0;
+}
+
+/*
+ * Whether a branch at c[k..n), whose choices can add at most `bound` to
+ * the current one, cannot beat the best choice found. Below the best total
+ * it cannot. At best an equal total (or tie_only, from dominance) wins only
+ * on the tie rules: fewer coupons, or as many and a better order; reaching
+ * the best total takes at least ceil(need / largest bound) more coupons.
+ */
+static bool hopeless(const search *s, size_t k, int64_t bound, bool tie_only)
+{
+    int64_t need = s->best_total - s->cur_total;
+    if (bound < need)
+        return true;
+    if ((bound > need && !tie_only) || need < 0)
+        return false;
+    size_t nb = best_count(s);
+    if (need == 0) {
+        /* The current choice reaches the best total; more coupons only add
+         * to the count. */
+        view x = {s->c, s->cur, s->ncur, NULL};
+        view y = {s->c, s->best, nb, s->best_excl};
+        return !better(s->cur_total, &x, s->best_total, &y);
+    }
+    size_t more = s->max_ub[k] > 0 ? (size_t)((need + s->max_ub[k] - 1) / s->max_ub[k]) : SIZE_MAX;
+    if (more == SIZE_MAX || s->ncur + more > nb)
+        return true;
+    if (s->ncur + more < nb)
+        return false;
+    return order_hopeless(s, k);
 }
 
 static void dfs(search *s, size_t k, bool tie_only);
 
-/* Takes candidate k on top of the current choice and searches on. */
-static void take(search *s, size_t k)
+/* Takes candidate k on top of the current choice and searches on; false
+ * when k would take nothing off (and so was not taken). */
+static bool take(search *s, size_t k)
 {
     const cand *c = &s->c[k];
     size_t d = s->ncur, L = s->lines;
     int64_t *rem = s->rem + d * L, *next = s->rem + (d + 1) * L, total, ship;
     s->rc = clD_compute_with(s->vm, c->u, c->c, s->ctx, s->elig + c->elig, rem, s->ship[d],
                              s->tmp, &total, &ship);
-    if (s->rc != CL_OK)
-        return;
+    /* A coupon that takes nothing off here changes no remainder: skipping
+     * it gives the same totals with one coupon fewer (and frees its group,
+     * its place under max_coupons, and what its stop would end). */
+    if (s->rc != CL_OK || total + ship == 0)
+        return false;
     for (size_t i = 0; i < L; i++)
         next[i] = rem[i] - s->tmp[i];
     s->ship[d + 1] = s->ship[d] - ship;
@@ -366,6 +468,46 @@ static void take(search *s, size_t k)
         s->gtaken[c->gid]--;
     s->ncur--;
     s->cur_total -= total + ship;
+    return true;
+}
+
+/* A first choice for the search to beat: in application order, every
+ * candidate that fits, is the member with the largest bound of its group
+ * still to come, and takes something off. Only a start: the search then
+ * finds the best, but a good start lets the bounds cut early. */
+static void seed(search *s)
+{
+    size_t L = s->lines;
+    for (size_t k = 0; k < s->n && s->rc == CL_OK; k++) {
+        const cand *c = &s->c[k];
+        if (s->max != 0 && s->ncur >= s->max)
+            break;
+        if (c->gid != CL_NONE && (s->gtaken[c->gid] != 0 || group_max(s, c->gid, k) > c->ub))
+            continue;
+        size_t d = s->ncur;
+        int64_t *rem = s->rem + d * L, *next = rem + L, total, ship;
+        s->rc = clD_compute_with(s->vm, c->u, c->c, s->ctx, s->elig + c->elig, rem, s->ship[d],
+                                 s->tmp, &total, &ship);
+        if (s->rc != CL_OK || total + ship == 0)
+            continue;
+        for (size_t i = 0; i < L; i++)
+            next[i] = rem[i] - s->tmp[i];
+        s->ship[d + 1] = s->ship[d] - ship;
+        s->left[d + 1] = s->left[d] - total - ship;
+        s->cur[s->ncur++] = k;
+        s->cur_total += total + ship;
+        if (c->gid != CL_NONE)
+            s->gtaken[c->gid]++;
+        if (c->c->stop)
+            break;
+    }
+    if (s->rc == CL_OK)
+        leaf(s);
+    for (size_t i = 0; i < s->ncur; i++)
+        if (s->c[s->cur[i]].gid != CL_NONE)
+            s->gtaken[s->c[s->cur[i]].gid]--;
+    s->ncur = 0;
+    s->cur_total = 0;
 }
 
 /*
@@ -385,27 +527,24 @@ static void dfs(search *s, size_t k, bool tie_only)
         leaf(s);
         return;
     }
-    if (tie_only && s->ncur > best_count(s))
-        return;
     int64_t bound = suffix_bound(s, k);
     if (bound > s->left[s->ncur])
         bound = s->left[s->ncur];
-    if (hopeless(s, bound))
+    if (hopeless(s, k, bound, tie_only))
         return;
     bool room = s->max == 0 || s->ncur + (s->n - k) <= s->max;
     if (s->best_total > 0 && s->free_after[k] && room) {
         bound = take_all(s, k);
-        if (s->rc != CL_OK || hopeless(s, bound))
+        if (s->rc != CL_OK || hopeless(s, k, bound, tie_only))
             return;
     }
     const cand *c = &s->c[k];
     bool fits = s->max == 0 || s->ncur < s->max;
     bool can_take = fits && (c->gid == CL_NONE || s->gtaken[c->gid] == 0);
-    if (can_take)
-        take(s, k);
-    /* Skipping a free coupon whose successors are smooth cannot do better,
-     * when there is room for all of them. */
-    bool dominated = can_take && c->gid == CL_NONE && !c->c->stop && s->smooth_after[k + 1] &&
+    bool taken = can_take && take(s, k);
+    /* Skipping a free coupon whose successors are smooth cannot do better
+     * than taking it did, when there is room for all of them. */
+    bool dominated = taken && c->gid == CL_NONE && !c->c->stop && s->smooth_after[k + 1] &&
                      room;
     dfs(s, k + 1, tie_only || dominated);
 }
@@ -492,30 +631,64 @@ static int gather(cl_vm *vm, sel *s, const cl_program *p, const cl_context *ctx,
 /* Sizes the search's arrays for n stackables and L lines. */
 static int prepare(cl_vm *vm, sel *s, search *x, size_t n, size_t L)
 {
-    size_t need = (n + 2) * L + 3 * (n + 1) + L + n + 1;
+    size_t need = (n + 2) * L + 5 * (n + 1) + L + 2 * n + 1;
     s->mem.n = 0;
     s->idx.n = 0;
     s->groups.n = 0;
-    if (!CL_RESERVE(vm->env, s->mem, need) || !CL_RESERVE(vm->env, s->idx, 4 * n + 4) ||
+    if (!CL_RESERVE(vm->env, s->mem, need) || !CL_RESERVE(vm->env, s->idx, 5 * n + 5) ||
         !CL_RESERVE(vm->env, s->groups, n + 1))
         return clE_set(vm->err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
     x->rem = s->mem.v;
     x->ship = x->rem + (n + 1) * L;
     x->left = x->ship + (n + 1);
     x->suffix = x->left + (n + 1);
-    x->tmp = x->suffix + (n + 1);
+    x->ungrouped = x->suffix + (n + 1);
+    x->max_ub = x->ungrouped + (n + 1);
+    x->tmp = x->max_ub + (n + 1);
     x->vals = x->tmp + L;
     x->cur = s->idx.v;
     x->best = s->idx.v + n + 1;
     x->smooth_after = (uint8_t *)(s->idx.v + 2 * n + 2);
     x->free_after = x->smooth_after + (n + 1);
+    x->min_code = s->idx.v + 3 * n + 3;
     x->gtaken = s->groups.v;
+    return CL_OK;
+}
+
+/* The largest bound of each group over every suffix, kept as a table when
+ * it is small enough (else only each group's largest overall). */
+static int group_bounds(cl_vm *vm, sel *s, search *x)
+{
+    size_t n = x->n, G = x->ngroups, cells = G * (n + 1);
+    bool table = G > 0 && cells <= ((size_t)1 << 20);
+    s->gmax.n = 0;
+    if (!CL_RESERVE(vm->env, s->gmax, (table ? cells : G + 1) + G + 1))
+        return clE_set(vm->err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
+    x->gmax = table ? s->gmax.v : NULL;
+    x->gmax_all = table ? NULL : s->gmax.v;
+    x->gbest = s->gmax.v + (table ? cells : G + 1);
+    if (table) {
+        for (uint32_t g = 0; g < G; g++) {
+            int64_t *row = x->gmax + (size_t)g * (n + 1), m = 0;
+            row[n] = 0;
+            for (size_t k = n; k-- > 0;) {
+                if (x->c[k].gid == g && x->c[k].ub > m)
+                    m = x->c[k].ub;
+                row[k] = m;
+            }
+        }
+    } else {
+        memset(x->gmax_all, 0, (G + 1) * sizeof *x->gmax_all);
+        for (size_t k = 0; k < n; k++)
+            if (x->c[k].gid != CL_NONE && x->c[k].ub > x->gmax_all[x->c[k].gid])
+                x->gmax_all[x->c[k].gid] = x->c[k].ub;
+    }
     return CL_OK;
 }
 
 /* Numbers the groups of the stackables (0, 1, ...), so the search can count
  * what it has taken of each. */
-static bool number_groups(search *x, cand *stack, size_t ns)
+static uint32_t number_groups(search *x, cand *stack, size_t ns)
 {
     uint32_t ngroups = 0;
     for (size_t i = 0; i < ns; i++) {
@@ -533,7 +706,7 @@ static bool number_groups(search *x, cand *stack, size_t ns)
             k->gid = ngroups++;
     }
     memset(x->gtaken, 0, (ngroups + 1) * sizeof *x->gtaken);
-    return ngroups > 0;
+    return ngroups;
 }
 
 /* Runs the search over the candidates; fills x->best / x->best_excl. */
@@ -572,11 +745,19 @@ static int choose(cl_vm *vm, sel *s, const cl_program *p, const cl_context *ctx,
     cand *stack = s->cands.n ? s->cands.v + e : NULL;
     x->c = stack;
     x->n = ns;
-    x->refined = number_groups(x, stack, ns) || x->max != 0;
-    x->suffix[ns] = 0;
+    x->ngroups = number_groups(x, stack, ns);
+    x->refined = x->ngroups > 0 || x->max != 0;
+    if ((rc = group_bounds(vm, s, x)) != CL_OK)
+        return rc;
+    x->suffix[ns] = x->ungrouped[ns] = 0;
     x->smooth_after[ns] = x->free_after[ns] = 1;
+    x->max_ub[ns] = 0;
     for (size_t k = ns; k-- > 0;) {
         x->suffix[k] = x->suffix[k + 1] + stack[k].ub;
+        x->ungrouped[k] = x->ungrouped[k + 1] + (stack[k].gid == CL_NONE ? stack[k].ub : 0);
+        x->max_ub[k] = stack[k].ub > x->max_ub[k + 1] ? stack[k].ub : x->max_ub[k + 1];
+        x->min_code[k] = k + 1 < ns && code_cmp(&stack[x->min_code[k + 1]], &stack[k]) < 0
+                             ? x->min_code[k + 1] : k;
         x->smooth_after[k] = x->smooth_after[k + 1] && stack[k].smooth;
         x->free_after[k] = x->free_after[k + 1] && stack[k].smooth && stack[k].gid == CL_NONE &&
                            !stack[k].c->stop;
@@ -585,6 +766,7 @@ static int choose(cl_vm *vm, sel *s, const cl_program *p, const cl_context *ctx,
     x->ship[0] = ctx->has_shipping ? ctx->shipping : 0;
     x->left[0] = ctx->subtotal + x->ship[0];
     vm->steps = 0;
+    seed(x);
     dfs(x, 0, false);
     return x->rc;
 }

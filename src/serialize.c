@@ -197,10 +197,12 @@ static const field datespec_f[] = {
     F(clP_datespec, months), F(clP_datespec, days),
 };
 static const field calendar_f[] = {
-    F(clP_calendar, name), F(clP_calendar, kind), F(clP_calendar, month),
-    F(clP_calendar, weekday), F(clP_calendar, n), F(clP_calendar, day),
+    F(clP_calendar, name), F(clP_calendar, calendar), F(clP_calendar, kind),
+    F(clP_calendar, month), F(clP_calendar, weekday), F(clP_calendar, n), F(clP_calendar, day),
     F(clP_calendar, observed), F(clP_calendar, date), F(clP_calendar, offset),
-    F(clP_calendar, span),
+    F(clP_calendar, span), F(clP_calendar, from_year), F(clP_calendar, until_year),
+    F(clP_calendar, except), F(clP_calendar, moved), F(clP_calendar, group),
+    F(clP_calendar, group_n),
 };
 static const field anniv_f[] = {F(clP_anniv, within), F(clP_anniv, years)};
 static const field coupon_f[] = {

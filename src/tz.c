@@ -220,13 +220,14 @@ bool clT_parse_datetime(const char *s, size_t n, int64_t *local_seconds, bool *h
     while (i < n && ((s[i] >= '0' && s[i] <= '9') || s[i] == ':'))
         i++;
     int32_t secs;
-    if (!clT_parse_time(s + 11, i - 11, false, &secs))
+    size_t tlen = i - 11;
+    if (!clT_parse_time(s + 11, tlen, false, &secs))
         return false;
     if (i < n && s[i] == '.') {
         size_t j = ++i;
         while (i < n && s[i] >= '0' && s[i] <= '9')
             i++;
-        if (i == j || i - 11 < 9) /* a fraction needs digits, and seconds before it */
+        if (i == j || tlen != 8) /* a fraction needs digits, and seconds before it */
             return false;
     }
     *has_offset = i < n;
@@ -414,17 +415,39 @@ static int64_t rule_day(const clT_ruledate *d, int32_t y)
     }
 }
 
-/* The offset of the rule at instant t. */
+/* The instant of a change in year y, given in local time of offset off. */
+static int64_t rule_change(const clT_ruledate *d, int32_t y, int32_t off)
+{
+    return rule_day(d, y) * 86400 + d->time - off;
+}
+
+/*
+ * The offset of the rule at instant t. Each year k has its daylight period
+ * [start_k, end_k) (or, south of the equator, its standard period
+ * [end_k, start_k)); t is in daylight time when it lies in the period of
+ * any year around its own. Looking at one year is not enough: a change's
+ * local time may lie beyond its year (times run from -167 to 167 hours),
+ * and "permanent DST" (RFC 8536 3.3.1: 0/0,J365/25) is written as periods
+ * that meet or overlap at each new year. Start is given in standard local
+ * time, end in daylight local time. For every rule whose changes stay in
+ * their year this is the POSIX reading that glibc and Python's zoneinfo
+ * implement.
+ */
 static int32_t rule_offset(const clT_rule *r, int64_t t)
 {
     if (!r->has_dst)
         return r->std_off;
     int32_t y = clT_civil_from_days(floor_div(t + r->std_off, 86400)).year;
-    /* Start is given in standard local time, end in daylight local time. */
-    int64_t start = rule_day(&r->start, y) * 86400 + r->start.time - r->std_off;
-    int64_t end = rule_day(&r->end, y) * 86400 + r->end.time - r->dst_off;
-    bool dst = start < end ? (t >= start && t < end) : !(t >= end && t < start);
-    return dst ? r->dst_off : r->std_off;
+    bool north = rule_change(&r->start, y, r->std_off) < rule_change(&r->end, y, r->dst_off);
+    for (int32_t k = y - 1; k <= y + 1; k++) {
+        int64_t start = rule_change(&r->start, k, r->std_off);
+        int64_t end = rule_change(&r->end, k, r->dst_off);
+        if (north && t >= start && t < end)
+            return r->dst_off;
+        if (!north && t >= end && t < start)
+            return r->std_off;
+    }
+    return north ? r->std_off : r->dst_off;
 }
 
 /* ------------------------------------------------------------------------
@@ -476,6 +499,11 @@ static uint64_t block_size(const tzhead *h, unsigned tsize)
            (uint64_t)h->leap * (tsize + 4) + h->isstd + h->isut;
 }
 
+static int no_memory(cl_error *err, const char *name)
+{
+    return clE_set(err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory loading time zone %s", name);
+}
+
 static int bad_tzif(cl_error *err, const char *name, const char *why)
 {
     return clE_set(err, CL_EZONE, (cl_pos){0, 0, 0}, "time zone %s: malformed tz data (%s)",
@@ -491,10 +519,9 @@ static size_t zone_bytes(uint32_t ntrans, uint32_t ntypes)
 /* Makes a zone of one block: the struct, then its arrays. */
 static clT_zone *zone_alloc(const cl_env *env, const char *name, uint32_t ntrans, uint32_t ntypes)
 {
-    clT_zone *z = clB_alloc(env, zone_bytes(ntrans, ntypes));
+    clT_zone *z = clB_calloc(env, 1, zone_bytes(ntrans, ntypes));
     if (z == NULL)
         return NULL;
-    memset(z, 0, sizeof *z);
     snprintf(z->name, sizeof z->name, "%s", name);
     z->ntrans = ntrans;
     z->ntypes = ntypes;
@@ -538,7 +565,7 @@ int clT_zone_parse(const cl_env *env, const char *name, const unsigned char *dat
                        "(a \"right/\" zone); use the zone without leap seconds", name);
     clT_zone *z = zone_alloc(env, name, h.time, h.type);
     if (z == NULL)
-        return CL_ENOMEM;
+        return no_memory(err, name);
     const unsigned char *tt = p + (size_t)h.time * tsize;
     const unsigned char *types = tt + h.time;
     for (uint32_t i = 0; i < h.time; i++) {
@@ -597,7 +624,8 @@ static bool plausible_name(const char *name, size_t n)
 static int read_file(const cl_env *env, const char *path, unsigned char **out, size_t *len,
                      size_t *cap)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO planted in the tz directory must not hang us. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return errno;
     struct stat st;
@@ -646,21 +674,21 @@ int clT_zone_load(const cl_env *env, const char *name, size_t n, clT_zone **out,
     if (strcmp(zname, "UTC") == 0) {
         clT_zone *z = zone_alloc(env, "UTC", 0, 1);
         if (z == NULL)
-            return CL_ENOMEM;
+            return no_memory(err, zname);
         *out = z;
         return CL_OK;
     }
     size_t plen = strlen(env->tzdir) + n + 2;
     char *path = clB_alloc(env, plen);
     if (path == NULL)
-        return CL_ENOMEM;
+        return no_memory(err, zname);
     snprintf(path, plen, "%s/%s", env->tzdir, zname);
     unsigned char *buf = NULL;
     size_t len = 0, cap = 0;
     int e = read_file(env, path, &buf, &len, &cap);
     clB_free(env, path, plen);
     if (e == ENOMEM)
-        return CL_ENOMEM;
+        return no_memory(err, zname);
     if (e != 0)
         return clE_set(err, CL_EZONE, (cl_pos){0, 0, 0}, "unknown time zone \"%s\" (not in "
                        "the tz database at %s)", zname, env->tzdir);
@@ -673,10 +701,18 @@ int clT_zone_load(const cl_env *env, const char *name, size_t n, clT_zone **out,
  * Questions to a zone
  * ------------------------------------------------------------------------ */
 
+/* Instants and local times beyond about two million years are clamped, so
+ * that every function here is total over int64_t without overflow. */
+static int64_t clamp(int64_t t)
+{
+    return t < -CLT_TIME_LIMIT ? -CLT_TIME_LIMIT : t > CLT_TIME_LIMIT ? CLT_TIME_LIMIT : t;
+}
+
 int32_t clT_offset_at(const clT_zone *z, int64_t t)
 {
     if (z == NULL)
         return 0;
+    t = clamp(t);
     if (z->ntrans == 0 || t < z->trans[0]) {
         if (z->ntrans == 0 && z->has_rule)
             return rule_offset(&z->rule, t);
@@ -706,6 +742,7 @@ int32_t clT_offset_at(const clT_zone *z, int64_t t)
  */
 int64_t clT_local_to_instant(const clT_zone *z, int64_t local)
 {
+    local = clamp(local);
     if (z == NULL)
         return local;
     int32_t o1 = clT_offset_at(z, local - 86400), o2 = clT_offset_at(z, local + 86400);
@@ -732,6 +769,7 @@ int64_t clT_local_to_instant(const clT_zone *z, int64_t local)
 clT_local clT_localize(const clT_zone *z, int64_t t)
 {
     clT_local l;
+    t = clamp(t);
     int64_t local = t + clT_offset_at(z, t);
     l.days = floor_div(local, 86400);
     l.seconds = (int32_t)(local - l.days * 86400);

@@ -122,6 +122,11 @@ int clT_zone_parse(const cl_env *env, const char *name, const unsigned char *dat
 
 void clT_zone_free(const cl_env *env, clT_zone *z);
 
+/* Instants and local times passed to the functions below are clamped to
+ * [-CLT_TIME_LIMIT, CLT_TIME_LIMIT] (about two million years either side of
+ * 1970), so that they are defined for every int64_t. */
+#define CLT_TIME_LIMIT ((int64_t)1 << 46)
+
 /* The zone's offset (seconds east of UTC) at instant t. A NULL zone is UTC. */
 int32_t clT_offset_at(const clT_zone *z, int64_t t);
 

@@ -192,12 +192,26 @@ static int check_rules(verifier *v)
     for (uint32_t i = 0; i < u->n_calendars; i++) {
         const clP_calendar *c = &u->calendars[i];
         bool ok = str_ok(u, c->name) && c->kind < CAL__COUNT && c->span >= 1 &&
-                  c->span <= 366 && c->offset >= -732 && c->offset <= 732 && c->observed <= 1 &&
+                  c->span <= 366 && c->offset >= -732 && c->offset <= 732 &&
+                  c->observed < OBS__COUNT &&
+                  (c->calendar == CL_NONE || str_ok(u, c->calendar)) &&
+                  c->from_year >= 0 && c->from_year <= 9999 && c->until_year >= 0 &&
+                  c->until_year <= 9999 && (c->except == CL_NONE || c->except < u->n_isets) &&
+                  (c->moved == CL_NONE || c->moved < u->n_isets) &&
+                  c->group < u->n_calendars && c->group_n <= u->n_calendars - c->group &&
+                  i >= c->group && i - c->group < c->group_n &&
+                  (c->observed != OBS_FOLLOWING || c->group_n <= CLP_GROUP_MAX) &&
                   (c->kind != CAL_ANNUAL || (c->month >= 1 && c->month <= 12 && c->day >= 1 &&
                                              c->day <= 31)) &&
                   (c->kind != CAL_NTH || (c->month >= 1 && c->month <= 12 && c->weekday < 7 &&
                                           c->n != 0 && c->n >= -5 && c->n <= 5)) &&
                   (c->kind != CAL_DATE || (c->date > -4000000 && c->date < 4000000));
+        for (uint32_t k = 0; ok && c->moved != CL_NONE && k < u->isets[c->moved].count; k++) {
+            int64_t x = u->ints[u->isets[c->moved].first + k];
+            int64_t y = x / 10000, m = x / 100 % 100, d = x % 100;
+            ok = y >= 1 && y <= 9999 && m >= 1 && m <= 12 && d >= 1 &&
+                 d <= clT_days_in_month((int32_t)y, (int)m);
+        }
         if (!ok)
             return bad(v, "calendar entry %" PRIu32 " is malformed", i);
     }

@@ -50,6 +50,7 @@ static void scratch_free(cl_vm *vm)
     clB_free(env, vm->s.a, n * sizeof *vm->s.a);
     clB_free(env, vm->s.b, n * sizeof *vm->s.b);
     clB_free(env, vm->s.c, n * sizeof *vm->s.c);
+    clB_free(env, vm->s.shares, n * sizeof *vm->s.shares);
     clB_free(env, vm->s.perm, n * sizeof *vm->s.perm);
     clB_free(env, vm->s.perm2, n * sizeof *vm->s.perm2);
     clB_free(env, vm->s.elig, n * sizeof *vm->s.elig);
@@ -82,11 +83,13 @@ bool clV_scratch_reserve(cl_vm *vm, size_t n)
     vm->s.a = clB_alloc(env, cap * sizeof *vm->s.a);
     vm->s.b = clB_alloc(env, cap * sizeof *vm->s.b);
     vm->s.c = clB_alloc(env, cap * sizeof *vm->s.c);
+    vm->s.shares = clB_alloc(env, cap * sizeof *vm->s.shares);
     vm->s.perm = clB_alloc(env, cap * sizeof *vm->s.perm);
     vm->s.perm2 = clB_alloc(env, cap * sizeof *vm->s.perm2);
     vm->s.elig = clB_alloc(env, cap * sizeof *vm->s.elig);
     vm->s.cap = cap;
-    if (!vm->s.a || !vm->s.b || !vm->s.c || !vm->s.perm || !vm->s.perm2 || !vm->s.elig) {
+    if (!vm->s.a || !vm->s.b || !vm->s.c || !vm->s.shares || !vm->s.perm || !vm->s.perm2 ||
+        !vm->s.elig) {
         scratch_free(vm);
         return false;
     }
@@ -178,17 +181,19 @@ static bool tags_test(const clP_unit *u, int mode, uint32_t set, const clX_list 
  * Line filters
  * ------------------------------------------------------------------------ */
 
-/* Whether a category path c is in, or under, a path of set. */
-static bool in_categories(const clP_unit *u, uint32_t set, const clX_list *cats)
+/* Whether one of a line's category paths is in, or under, a path of set:
+ * the path itself or one of its ancestors ("a/b/c": "a", "a/b") is a
+ * member. The context keeps every such prefix with its hash. */
+static bool in_categories(const clP_unit *u, uint32_t set, const clX_item *it)
 {
-    for (uint32_t i = 0; i < cats->n; i++) {
-        const char *c = cats->v[i].p;
-        uint32_t n = cats->v[i].n;
-        if (clP_set_has(u, set, c, n))
+    const clP_set *st = &u->sets[set];
+    if (st->nslots == 0)
+        return false;
+    for (uint32_t i = 0; i < it->nprefixes; i++) {
+        const clX_prefix *x = &it->prefixes[i];
+        uint32_t h = st->fold ? clP_hash(x->p, x->len, true) : x->hash;
+        if (clP_set_has_hashed(u, set, h, x->p, x->len))
             return true;
-        for (uint32_t k = 0; k < n; k++)
-            if (c[k] == '/' && clP_set_has(u, set, c, k))
-                return true;
     }
     return false;
 }
@@ -250,9 +255,9 @@ int clV_line_matches(cl_vm *vm, const clP_unit *u, const clP_filter *f, const cl
     for (uint32_t k = 0; k < f->price_count; k++)
         if (!ipred_test(u, &u->ipreds[f->price_first + k], it->unit_price))
             return 0;
-    if (f->cat != CL_NONE && !in_categories(u, f->cat, &it->categories))
+    if (f->cat != CL_NONE && !in_categories(u, f->cat, it))
         return 0;
-    if (f->xcat != CL_NONE && in_categories(u, f->xcat, &it->categories))
+    if (f->xcat != CL_NONE && in_categories(u, f->xcat, it))
         return 0;
     if (f->tags != CL_NONE && !tags_test(u, f->tags_mode, f->tags, &it->tags))
         return 0;
@@ -309,50 +314,157 @@ static const clT_local *local_now(cl_vm *vm, const clT_zone *z, const cl_context
     return &vm->lt;
 }
 
-/* The day of a calendar entry in year y (days since epoch), or INT64_MIN. */
-static int64_t calendar_day(const clP_calendar *c, int32_t y)
+static bool on_weekend(int64_t day)
+{
+    return clT_weekday(day) >= 5;
+}
+
+/* The day `moved` gives entry c in year y, or INT64_MIN. */
+static int64_t moved_day(const clP_unit *u, const clP_calendar *c, int32_t y)
+{
+    if (c->moved == CL_NONE)
+        return INT64_MIN;
+    const clP_iset *s = &u->isets[c->moved];
+    const int64_t *a = u->ints + s->first;
+    size_t lo = 0, hi = s->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (a[mid] < (int64_t)y * 10000)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == s->count || a[lo] / 10000 != y)
+        return INT64_MIN;
+    return clT_days_from_civil(y, (int)(a[lo] / 100 % 100), (int)(a[lo] % 100));
+}
+
+/*
+ * The day of entry c for year y of its rule (days since the epoch), or
+ * INT64_MIN when it has none that year: the rule's day plus offset_days,
+ * moved off a weekend when observed `nearest`. A year in `moved` gives that
+ * day as it is. *moves tells that the day falls on a weekend and is
+ * observed `following`, so that it moves to a substitute day (below). A
+ * full date belongs to the year it is in; yearly rules hold in years
+ * 1..9999 (within from_year..until_year, outside except_years).
+ */
+static int64_t calendar_day(const clP_unit *u, const clP_calendar *c, int32_t y, bool *moves)
 {
     int64_t d;
+    *moves = false;
     switch ((clP_calk)c->kind) {
     case CAL_DATE:
+        if (clT_civil_from_days(c->date).year != y)
+            return INT64_MIN;
         d = c->date;
         break;
-    case CAL_ANNUAL:
-        if (c->day > clT_days_in_month(y, c->month))
-            return INT64_MIN; /* 02-29 in a common year */
-        d = clT_days_from_civil(y, c->month, c->day);
-        break;
-    case CAL_NTH:
-        d = clT_nth_weekday(y, c->month, c->weekday, c->n);
-        if (d == INT64_MIN)
-            return d;
-        break;
-    case CAL_EASTER:
-        d = clT_easter(y);
-        break;
     default:
-        d = clT_orthodox_easter(y);
+        if (y < 1 || y > 9999 || (c->from_year != 0 && y < c->from_year) ||
+            (c->until_year != 0 && y > c->until_year) ||
+            (c->except != CL_NONE && clP_iset_has(u, c->except, y)))
+            return INT64_MIN;
+        if ((d = moved_day(u, c, y)) != INT64_MIN)
+            return d;
+        if (c->kind == CAL_ANNUAL) {
+            if (c->day > clT_days_in_month(y, c->month))
+                return INT64_MIN; /* 02-29 in a common year */
+            d = clT_days_from_civil(y, c->month, c->day);
+        } else if (c->kind == CAL_NTH) {
+            d = clT_nth_weekday(y, c->month, c->weekday, c->n);
+            if (d == INT64_MIN)
+                return d; /* no 5th Monday */
+        } else {
+            d = c->kind == CAL_EASTER ? clT_easter(y) : clT_orthodox_easter(y);
+        }
         break;
     }
-    if (c->observed && c->kind != CAL_EASTER && c->kind != CAL_ORTHODOX) {
+    d += c->offset;
+    if (c->observed == OBS_NEAREST) {
         int wd = clT_weekday(d);
         d += wd == 5 ? -1 : wd == 6 ? 1 : 0;
     }
-    return d + c->offset;
+    *moves = c->observed == OBS_FOLLOWING && on_weekend(d);
+    return d;
 }
 
-/* Whether local day `days` of year y falls on the occasion (checking the
- * occasions of the years around it, for spans and offsets across the new
- * year). */
-static bool calendar_has(const clP_calendar *c, int64_t days, int32_t y)
+/* Days a substitute day is looked for after the weekend day it replaces. */
+#define SUBSTITUTE_REACH 32
+
+/*
+ * The substitute day of entry c's day d of rule year y, which falls on a
+ * weekend and is observed `following`: the first weekday after it that no
+ * other day of its calendar occupies. Days that do not move occupy their
+ * days (all of their span); the moving days of the years around y take
+ * their substitutes in date order, so that Christmas on a Saturday takes
+ * Monday 27 and Boxing Day on the Sunday Tuesday 28. INT64_MIN when no day
+ * is free within SUBSTITUTE_REACH days.
+ */
+static int64_t substitute(const clP_unit *u, const clP_calendar *c, int32_t y)
 {
-    if (c->kind == CAL_DATE) {
-        int64_t d = calendar_day(c, y);
-        return days >= d && days < d + c->span;
+    typedef struct { int64_t day; uint32_t entry; int32_t year; } mover;
+    mover mv[3 * CLP_GROUP_MAX];
+    int64_t busy[6 * CLP_GROUP_MAX];
+    int32_t span[6 * CLP_GROUP_MAX];
+    size_t nm = 0, nb = 0;
+    uint32_t self = (uint32_t)(c - u->calendars);
+    for (int32_t k = y - 1; k <= y + 1; k++)
+        for (uint32_t i = c->group; i < c->group + c->group_n && i < c->group + CLP_GROUP_MAX;
+             i++) {
+            bool moves;
+            int64_t d = calendar_day(u, &u->calendars[i], k, &moves);
+            if (d == INT64_MIN)
+                continue;
+            if (moves) {
+                /* Insertion sort by day, then entry. */
+                size_t at = nm++;
+                while (at > 0 && (mv[at - 1].day > d || (mv[at - 1].day == d &&
+                                                          mv[at - 1].entry > i)))
+                    mv[at] = mv[at - 1], at--;
+                mv[at] = (mover){d, i, k};
+            } else {
+                busy[nb] = d;
+                span[nb++] = u->calendars[i].span;
+            }
+        }
+    for (size_t m = 0; m < nm; m++) {
+        int64_t s = mv[m].day + 1, found = INT64_MIN;
+        for (int tries = 0; tries < SUBSTITUTE_REACH && found == INT64_MIN; tries++, s++) {
+            bool free = !on_weekend(s);
+            for (size_t b = 0; b < nb && free; b++)
+                free = s < busy[b] || s >= busy[b] + span[b];
+            if (free)
+                found = s;
+        }
+        if (mv[m].entry == self && mv[m].year == y)
+            return found;
+        if (found != INT64_MIN) {
+            busy[nb] = found;
+            span[nb++] = u->calendars[mv[m].entry].span;
+        }
     }
-    for (int32_t k = y - 1; k <= y + 1; k++) {
-        int64_t d = calendar_day(c, k);
-        if (d != INT64_MIN && days >= d && days < d + c->span)
+    return INT64_MIN;
+}
+
+/* Whether local day `days` falls on entry c's occasion, checking the rule
+ * years whose days, offsets, substitutes and spans can reach it (the
+ * previous year's for a span across the new year). */
+static bool calendar_has(const clP_unit *u, const clP_calendar *c, int64_t days)
+{
+    int64_t lo = days - c->span - SUBSTITUTE_REACH - 2, hi = days + 2;
+    int32_t ylo = clT_civil_from_days(lo - (c->offset > 0 ? c->offset : 0)).year;
+    int32_t yhi = clT_civil_from_days(hi - (c->offset < 0 ? c->offset : 0)).year;
+    for (int32_t k = ylo; k <= yhi; k++) {
+        bool moves;
+        int64_t d = calendar_day(u, c, k, &moves);
+        if (d == INT64_MIN)
+            continue;
+        if (moves) {
+            if (days <= d || days > d + SUBSTITUTE_REACH + c->span)
+                continue;
+            if ((d = substitute(u, c, k)) == INT64_MIN)
+                continue;
+        }
+        if (days >= d && days < d + c->span)
             return true;
     }
     return false;
@@ -386,24 +498,28 @@ static int64_t yearly(int32_t y, int month, int day)
     return clT_days_from_civil(y, month, day);
 }
 
-/* Within `within` days of the yearly day of `date` in the nearest year;
- * years (an iset or CL_NONE) restricts how many years after `date`. */
+/* Whether the local date is within `within` days (before or after) of the
+ * yearly day of `date` in the nearest year (of two as near, the one that
+ * has passed); years (an iset or CL_NONE) restricts how many years after
+ * `date` that is, and need_year asks for at least one. */
 static bool near_yearly(const clP_unit *u, int64_t date, const clT_local *lt, int64_t within,
                         uint32_t years, bool need_year)
 {
     clT_date d = clT_civil_from_days(date);
+    int64_t best = INT64_MAX;
+    int32_t year = 0;
     for (int32_t y = lt->date.year - 1; y <= lt->date.year + 1; y++) {
         int64_t diff = lt->days - yearly(y, d.month, d.day);
-        if (diff < -within || diff > within)
-            continue;
-        int64_t age = (int64_t)y - d.year;
-        if (need_year && age < 1)
-            continue;
-        if (years != CL_NONE && !clP_iset_has(u, years, age))
-            continue;
-        return true;
+        int64_t a = diff < 0 ? -diff : diff, b = best < 0 ? -best : best;
+        if (best == INT64_MAX || a < b || (a == b && diff > best)) {
+            best = diff;
+            year = y;
+        }
     }
-    return false;
+    int64_t age = (int64_t)year - d.year;
+    if (best < -within || best > within || (need_year && age < 1))
+        return false;
+    return years == CL_NONE || clP_iset_has(u, years, age);
 }
 
 /* ------------------------------------------------------------------------
@@ -436,10 +552,15 @@ int clV_conditions(cl_vm *vm, const cl_program *p, size_t index, const cl_contex
     bool ok = true;
     const clP_insn *code = u->code;
     uint32_t pc = cp->entry;
+    /* Jumps only go forward, so the coupon runs at most its own code once:
+     * that is counted up front; the work of ITEMS (per line) is counted
+     * where it is done. */
+    uint32_t idx = p->coupons[index].index;
+    uint32_t end = idx + 1 < u->n_coupons ? u->coupons[idx + 1].entry : u->n_code;
+    if (CL_UNLIKELY(!clV_step(vm, end - pc)))
+        return CL_ESTEPS;
     for (;;) {
         const clP_insn *in = &code[pc++];
-        if (CL_UNLIKELY(!clV_step(vm, 1)))
-            return CL_ESTEPS;
         switch ((clP_opcode)in->op) {
         /* LOAD_STR: a string field. An absent field pushes false and jumps
          * past the tests, straight to the REQUIRE that consumes it. */
@@ -563,7 +684,7 @@ int clV_conditions(cl_vm *vm, const cl_program *p, size_t index, const cl_contex
             for (uint32_t k = 0; k < set->count && !r; k++) {
                 int64_t cal = u->ints[set->first + k];
                 r = cal >= 0 && (uint64_t)cal < u->n_calendars &&
-                    calendar_has(&u->calendars[cal], lt->days, lt->date.year);
+                    calendar_has(u, &u->calendars[cal], lt->days);
             }
             (sp++)->i = r;
             break;

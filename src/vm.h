@@ -13,6 +13,7 @@
 typedef struct clV_scratch {
     size_t cap;            /* lines they hold */
     int64_t *a, *b, *c;    /* general per-line amounts */
+    int64_t *shares;       /* one coupon's line shares, for cl_vm_eval_some */
     size_t *perm;          /* index permutation (allocation, sorting) */
     size_t *perm2;         /* a second one (merge sort's buffer) */
     uint8_t *elig;         /* per-line eligibility */

@@ -169,6 +169,21 @@ CL_API uint64_t cl_env_limit(const cl_env *env, cl_limit which);
 CL_API cl_status cl_env_set_tzdir(cl_env *env, const char *dir);
 
 /* ------------------------------------------------------------------------
+ * Shipped calendars
+ * ------------------------------------------------------------------------ */
+
+/* The calendars built into the library, which a coupon file lists by name
+ * (`calendars: [us-retail]`; docs/time.md says what each holds): the name of
+ * the i-th in alphabetical order, or NULL when i is past the last. The string
+ * is static. */
+CL_API const char *cl_calendar_name(size_t i);
+
+/* The YAML text of the shipped calendar called name (static,
+ * NUL-terminated): its days and their rules, in the form of a file's
+ * `calendars` entries. NULL when there is no such calendar. */
+CL_API const char *cl_calendar_source(const char *name);
+
+/* ------------------------------------------------------------------------
  * Money
  * ------------------------------------------------------------------------ */
 
@@ -351,9 +366,9 @@ CL_API size_t cl_context_item_count(const cl_context *ctx);
  * ctx. Bindings use it to turn decimal amounts into minor units. */
 CL_API const char *cl_context_currency(const cl_context *ctx);
 
-/* The sku of line index, or NULL when index is out of range. The string
- * belongs to ctx and is valid until ctx is cleared, refilled or freed.
- * Bindings use it to name the lines of a result. */
+/* The SKU of line index, or NULL when index is out of range. The string
+ * belongs to ctx and is valid until ctx is next modified. (A binding reads
+ * it to name the lines of a result, which carry line indexes.) */
 CL_API const char *cl_context_item_sku(const cl_context *ctx, size_t index);
 
 /* ------------------------------------------------------------------------
@@ -468,6 +483,32 @@ CL_API int64_t cl_result_total(const cl_result *res, cl_total which);
 /* Writes res as JSON (SPEC section 5: an array of results after
  * cl_vm_eval; the object of section 6 after cl_vm_best). */
 CL_API cl_status cl_result_write_json(const cl_result *res, cl_write_fn write, void *ud);
+
+/* ------------------------------------------------------------------------
+ * Campaign codes
+ * ------------------------------------------------------------------------ */
+
+/* How campaign codes look. Zero-initialise it and set what you need. */
+typedef struct cl_code_spec {
+    size_t length;          /* random characters per code, 1 to 64 (0: 10) */
+    const char *prefix;     /* text before each code, e.g. "SUMMER-" (NULL: none) */
+    const char *alphabet;   /* 2 to 64 distinct printable characters to draw from;
+                               NULL: "23456789ABCDEFGHJKMNPQRSTUVWXYZ", which leaves
+                               out the look-alikes 0/O, 1/I/L */
+    bool check;             /* append a check character (Luhn mod N) that catches a
+                               mistyped character before any lookup */
+} cl_code_spec;
+
+/* Generates count unique random codes (libbsd's arc4random) and writes them
+ * through write, one per line ("\n" after each). Asking for more than half
+ * of the codes the length and alphabet allow is CL_EINVAL; more than
+ * CL_LIMIT_LIST codes is CL_ELIMIT. spec may be NULL for the defaults. */
+CL_API cl_status cl_codes_generate(const cl_env *env, const cl_code_spec *spec, size_t count,
+                                   cl_write_fn write, void *ud, cl_error *err);
+
+/* Whether code has the shape spec describes (prefix, length, alphabet) and,
+ * when spec->check is set, a correct check character. */
+CL_API bool cl_code_valid(const cl_code_spec *spec, const char *code);
 
 #ifdef __cplusplus
 }

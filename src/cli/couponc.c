@@ -7,6 +7,8 @@
  *   couponc test  FILE.test.yaml...
  *   couponc disasm FILE...
  *   couponc compile FILE... -o OUT
+ *   couponc gen-codes --count N [--length L] [--prefix P] [--alphabet A] [--check]
+ *   couponc bench [--quick] [NAME...]
  *
  * Wherever a coupon file is accepted, a program saved by `couponc compile`
  * is accepted too.
@@ -35,6 +37,9 @@ static const char usage[] =
     "  test FILE.test.yaml...                 run coupon test files\n"
     "  disasm FILE...                         list the compiled bytecode\n"
     "  compile FILE... -o OUT                 save the compiled (linked) program\n"
+    "  gen-codes --count N [--length L] [--prefix P] [--alphabet A] [--check]\n"
+    "                                         unique random codes, one per line\n"
+    "  bench [--quick] [NAME...]              built-in micro benchmarks (medians)\n"
     "\n"
     "  --context - reads the context from standard input.\n"
     "  --format text prints eval and best for people instead of JSON.\n"
@@ -366,6 +371,50 @@ static int cmd_compile(const cl_env *env, int argc, char **argv)
     return EXIT_OK;
 }
 
+/* couponc gen-codes --count N [--length L] [--prefix P] [--alphabet A] [--check] */
+static int cmd_gen_codes(const cl_env *env, int argc, char **argv)
+{
+    cl_code_spec spec = {0, NULL, NULL, false};
+    long long count = -1;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        char *end = NULL;
+        if (strcmp(a, "--count") == 0 && v) {
+            count = strtoll(v, &end, 10);
+        } else if (strcmp(a, "--length") == 0 && v) {
+            long long n = strtoll(v, &end, 10);
+            spec.length = n > 0 ? (size_t)n : 65;
+        } else if (strcmp(a, "--prefix") == 0 && v) {
+            spec.prefix = v;
+            end = (char *)"";
+        } else if (strcmp(a, "--alphabet") == 0 && v) {
+            spec.alphabet = v;
+            end = (char *)"";
+        } else if (strcmp(a, "--check") == 0) {
+            spec.check = true;
+            continue;
+        } else {
+            fprintf(stderr, "couponc: unknown option %s\n%s", a, usage);
+            return EXIT_USAGE;
+        }
+        if (end == NULL || *end != '\0') {
+            fprintf(stderr, "couponc: %s needs a number, not \"%s\"\n", a, v);
+            return EXIT_USAGE;
+        }
+        i++;
+    }
+    if (count < 0) {
+        fprintf(stderr, "couponc: gen-codes needs --count N\n%s", usage);
+        return EXIT_USAGE;
+    }
+    cl_error err;
+    if (cl_codes_generate(env, &spec, (size_t)count, cc_write_file, stdout, &err) != CL_OK) {
+        fprintf(stderr, "couponc: gen-codes: %s\n", err.message);
+        return EXIT_USAGE;
+    }
+    return EXIT_OK;
+}
+
 static int cmd_disasm(const cl_env *env, int argc, char **argv)
 {
     if (argc < 1) {
@@ -405,6 +454,10 @@ int main(int argc, char **argv)
         status = cmd_eval(env, argc - 2, argv + 2, true);
     else if (strcmp(cmd, "test") == 0)
         status = cc_cmd_test(env, argc - 2, argv + 2);
+    else if (strcmp(cmd, "gen-codes") == 0)
+        status = cmd_gen_codes(env, argc - 2, argv + 2);
+    else if (strcmp(cmd, "bench") == 0)
+        status = cc_cmd_bench(env, argc - 2, argv + 2);
     else if (strcmp(cmd, "compile") == 0)
         status = cmd_compile(env, argc - 2, argv + 2);
     else if (strcmp(cmd, "disasm") == 0)

@@ -27,4 +27,7 @@ int cc_write_file(void *ud, const char *buf, size_t len);
 /* couponc test FILE... */
 int cc_cmd_test(const cl_env *env, int argc, char **argv);
 
+/* couponc bench [--quick] [NAME...] */
+int cc_cmd_bench(const cl_env *env, int argc, char **argv);
+
 #endif /* COUPONC_H */

@@ -38,6 +38,11 @@ static void out(gen *g, const char *fmt, ...) __attribute__((format(printf, 2, 3
 static void out(gen *g, const char *fmt, ...)
 {
     va_list ap;
+    if (g->p == NULL) {
+        g->cap = 4096;
+        g->p = malloc(g->cap);
+        ck_assert(g->p != NULL);
+    }
     for (;;) {
         va_start(ap, fmt);
         int k = vsnprintf(g->p + g->n, g->cap - g->n, fmt, ap);

@@ -1,0 +1,693 @@
+#!/usr/bin/env python3
+"""End-to-end tests of the reference system, through the NGINX gateway, against
+the real servers that scripts/system.sh started (its settings come from
+`scripts/system.sh env`, exported by run-e2e.sh).
+
+The tests run in order, each building on the state the ones before left (users,
+coupons, carts, orders), and print one line each; the last line is
+"N passed, M failed".
+"""
+import base64
+import concurrent.futures
+import datetime
+import hashlib
+import hmac
+import json
+import os
+import subprocess
+import sys
+import time
+import traceback
+
+import jwt as pyjwt
+import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+GW = os.environ["CL_GATEWAY"]
+GW_TLS = os.environ["CL_GATEWAY_TLS"]
+STATE = os.environ["CL_STATE"]
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+ADMIN = (os.environ.get("CL_ADMIN_EMAIL", "admin@shop.example"),
+         os.environ.get("CL_ADMIN_PASSWORD", "admin-password-1"))
+ISS = os.environ.get("JWT_ISSUER", "couponlib-auth")
+AUD = os.environ.get("JWT_AUDIENCE", "couponlib-shop")
+
+S = requests.Session()
+tests = []
+ctx = {}          # what the tests share: tokens, ids, orders
+
+
+def test(fn):
+    tests.append(fn)
+    return fn
+
+
+def call(method, path, body=None, token=None, headers=None, raw=None, ctype=None):
+    h = dict(headers or {})
+    if token:
+        h["Authorization"] = "Bearer " + token
+    data = None
+    if raw is not None:
+        data = raw
+        h["Content-Type"] = ctype or "application/json"
+    elif body is not None:
+        data = json.dumps(body)
+        h["Content-Type"] = "application/json"
+    r = S.request(method, GW + path, data=data, headers=h, timeout=30)
+    try:
+        j = r.json() if r.content else None
+    except ValueError:
+        j = None
+    return r.status_code, j
+
+
+def expect(cond, what):
+    if not cond:
+        raise AssertionError(what)
+
+
+def expect_status(got, want, body=None):
+    if got != want:
+        raise AssertionError(f"status {got}, wanted {want}: {json.dumps(body)[:600]}")
+
+
+def expect_error(st, body, want, fragment=None):
+    expect_status(st, want, body)
+    expect(isinstance(body, dict) and isinstance(body.get("error"), dict), f"no error object: {body}")
+    msg = body["error"].get("message", "")
+    expect(isinstance(msg, str) and msg, f"no error message: {body}")
+    if fragment:
+        expect(fragment in msg, f"message {msg!r} lacks {fragment!r}")
+
+
+def login(email, password):
+    st, b = call("POST", "/api/auth/login", {"email": email, "password": password})
+    expect_status(st, 200, b)
+    return b["access_token"], b["user"]
+
+
+def register(name):
+    email = f"{name}-{int(time.time() * 1e6)}@example.com"
+    st, b = call("POST", "/api/auth/register",
+                 {"email": email, "password": "pass-" + name + "-123", "name": name})
+    expect_status(st, 201, b)
+    tok, user = login(email, "pass-" + name + "-123")
+    return {"email": email, "token": tok, "id": user["id"]}
+
+
+def b64(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def money(s):
+    return round(float(s) * 100)
+
+
+# ------------------------------------------------------------------ the system
+
+@test
+def openapi_is_valid_and_describes_every_route():
+    import glob
+    import re
+    import yaml
+    from openapi_spec_validator import validate
+    spec = yaml.safe_load(open(os.path.join(ROOT, "docs", "openapi.yaml")))
+    validate(spec)
+    documented = {(m.upper(), re.sub(r"\{[^}]+\}", "{}", path))
+                  for path, item in spec["paths"].items() for m in item
+                  if m in ("get", "put", "post", "delete", "patch")}
+    served = set()
+    for f in glob.glob(os.path.join(ROOT, "examples", "services", "*", "*.c")):
+        for m, path in re.findall(r'\{"(GET|PUT|POST|DELETE|PATCH)", "(/api/[^"]*)"', open(f).read()):
+            served.add((m, path))
+    served |= {("GET", f"/api/{s}/healthz") for s in ("auth", "catalog", "cart", "coupons", "checkout")}
+    expect(served == documented, f"served, not documented: {sorted(served - documented)}; "
+                                 f"documented, not served: {sorted(documented - served)}")
+
+
+@test
+def kubernetes_manifests_cover_every_service():
+    import glob
+    import yaml
+    docs = [d for f in sorted(glob.glob(os.path.join(ROOT, "examples", "k8s", "*.yaml")))
+            for d in yaml.safe_load_all(open(f)) if d]
+    kinds = {}
+    for d in docs:
+        kinds.setdefault(d["kind"], {})[d["metadata"]["name"]] = d
+    svcs = {"auth", "catalog", "cart", "coupons", "checkout"}
+    expect(set(kinds.get("Deployment", {})) == svcs and set(kinds.get("Service", {})) == svcs, kinds.keys())
+    expect("shop-config" in kinds.get("ConfigMap", {}) and "shop-secrets" in kinds.get("Secret", {}), kinds)
+    routed = {p["backend"]["service"]["name"] for ing in kinds.get("Ingress", {}).values()
+              for rule in ing["spec"]["rules"] for p in rule["http"]["paths"]}
+    expect(routed == svcs, routed)
+    for name, dep in kinds["Deployment"].items():
+        c = dep["spec"]["template"]["spec"]["containers"][0]
+        port = c["ports"][0]["containerPort"]
+        expect(kinds["Service"][name]["spec"]["ports"][0]["port"] == port, name)
+        expect(c["command"] == [f"/usr/local/bin/svc-{name}"], c["command"])
+
+
+@test
+def gateway_routes_every_service():
+    for svc in ("auth", "catalog", "cart", "coupons", "checkout"):
+        st, b = call("GET", f"/api/{svc}/healthz")
+        expect_status(st, 200, b)
+        expect(b["service"] == svc, f"{svc}: {b}")
+
+
+@test
+def gateway_speaks_http2_over_tls():
+    out = subprocess.run(["curl", "-sk", "--http2", "-o", "/dev/null", "-w", "%{http_version}",
+                          GW_TLS + "/api/catalog/categories"], capture_output=True, text=True,
+                         timeout=30)
+    expect(out.stdout.strip() == "2", f"HTTP version {out.stdout!r} {out.stderr}")
+
+
+@test
+def unknown_route_and_wrong_method():
+    st, b = call("GET", "/api/nothing")
+    expect_error(st, b, 404)
+    st, b = call("GET", "/api/coupons/validate/deeper")
+    expect_error(st, b, 404)
+    st, b = call("DELETE", "/api/auth/login")
+    expect_error(st, b, 405)
+
+
+# ------------------------------------------------------------------ auth
+
+@test
+def register_and_log_in():
+    ctx["admin"], _ = login(*ADMIN)
+    ctx["alice"] = register("alice")
+    ctx["bob"] = register("bob")
+    st, me = call("GET", "/api/auth/me", token=ctx["alice"]["token"])
+    expect_status(st, 200, me)
+    expect(me["email"] == ctx["alice"]["email"] and me["role"] == "customer", me)
+
+
+@test
+def register_refuses_bad_input():
+    st, b = call("POST", "/api/auth/register", {"email": ctx["alice"]["email"], "password": "x" * 10})
+    expect_error(st, b, 409)
+    for body, frag in [({"email": "no-at-sign", "password": "long enough"}, "email"),
+                       ({"email": "a@b.example", "password": "short"}, "password"),
+                       ({"email": 5, "password": "long enough"}, "must be a string"),
+                       ({"email": "a@b.example"}, "required"),
+                       ({"email": "a@b.example", "password": "long enough", "role": "admin"},
+                        "unknown field"),
+                       ({"email": "a@b.example", "password": "long enough", "birthday": "1990-13-45"},
+                        "birthday"),
+                       ([1, 2], "object")]:
+        st, b = call("POST", "/api/auth/register", body)
+        expect_error(st, b, 400, frag)
+
+
+@test
+def wrong_password_is_refused():
+    st, b = call("POST", "/api/auth/login", {"email": ctx["alice"]["email"], "password": "wrong-one"})
+    expect_error(st, b, 401)
+    st, b = call("POST", "/api/auth/login", {"email": "nobody@example.com", "password": "wrong-one"})
+    expect_error(st, b, 401)
+
+
+def forged_tokens():
+    """Every kind of bad token, each with a name."""
+    key = open(os.path.join(STATE, "keys", "k1.key"), "rb").read()
+    pub = open(os.path.join(STATE, "keys", "k1.pub"), "rb").read()
+    now = int(time.time())
+    good = {"iss": ISS, "aud": AUD, "sub": ctx["alice"]["id"], "role": "customer",
+            "email": ctx["alice"]["email"], "iat": now, "nbf": now, "exp": now + 600}
+
+    def rs(claims, kid="k1", k=key):
+        return pyjwt.encode(claims, k, algorithm="RS256", headers={"kid": kid})
+
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    hdr_none = b64(json.dumps({"alg": "none", "typ": "JWT", "kid": "k1"}).encode())
+    body = b64(json.dumps(dict(good, role="admin")).encode())
+    hs_head = b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": "k1"}).encode())
+    hs_sig = b64(hmac.new(pub, f"{hs_head}.{body}".encode(), hashlib.sha256).digest())
+    real = rs(good)
+    h, p, s = real.split(".")
+    admin_payload = b64(json.dumps(dict(good, role="admin")).encode())
+    flipped = s[:-2] + ("A" if s[-2] != "A" else "B") + s[-1]
+    return {
+        "alg none": f"{hdr_none}.{body}.",
+        "alg none with a signature": f"{hdr_none}.{body}.{s}",
+        "HS256 keyed with the public key": f"{hs_head}.{body}.{hs_sig}",
+        "expired": rs(dict(good, iat=now - 7200, nbf=now - 7200, exp=now - 3600)),
+        "not yet valid": rs(dict(good, nbf=now + 3600, exp=now + 7200)),
+        "no exp": rs({k: v for k, v in good.items() if k != "exp"}),
+        "wrong issuer": rs(dict(good, iss="someone-else")),
+        "wrong audience": rs(dict(good, aud="another-shop")),
+        "unknown kid": rs(good, kid="k9"),
+        "no kid": pyjwt.encode(good, key, algorithm="RS256"),
+        "another key under k1": rs(good, k=other),
+        "tampered payload": f"{h}.{admin_payload}.{s}",
+        "tampered signature": f"{h}.{p}.{flipped}",
+        "unknown role": rs(dict(good, role="root")),
+        "garbage": "not-a-token",
+        "two segments": f"{h}.{p}",
+    }
+
+
+@test
+def every_bad_token_is_refused():
+    st, b = call("GET", "/api/cart")
+    expect_error(st, b, 401)
+    bad = forged_tokens()
+    for name, tok in bad.items():
+        for path in ("/api/auth/me", "/api/cart", "/api/coupons"):
+            st, b = call("GET", path, token=tok)
+            expect(st == 401, f"{name} on {path}: {st} {b}")
+    # the same forgeries cannot write coupons either
+    st, b = call("POST", "/api/coupons", {"source": "code: X\ndiscount: {percent: 5}\n"},
+                 token=bad["tampered payload"])
+    expect_error(st, b, 401)
+
+
+# ------------------------------------------------------------------ coupons
+
+def today():
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def coupon_sources(alice_id):
+    now = today()
+    wd = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    d0, d1 = now.weekday(), (now.weekday() + 1) % 7
+    other = [wd[(d0 + k) % 7] for k in (3, 4)]
+    frm = (now - datetime.timedelta(hours=2)).strftime("%H:%M")
+    until = (now + datetime.timedelta(hours=3)).strftime("%H:%M")
+    later = (now + datetime.timedelta(days=3)).strftime("%m-%d")
+    dates = sorted({now.strftime("%m-%d"), (now + datetime.timedelta(hours=6)).strftime("%m-%d")})
+    return {
+        # the seven families, each a fixed amount so the total can be checked by hand
+        "E2E_FIRST": "currency: USD\ncode: E2E_FIRST\nname: first order\n"
+                     "when: { order.sequence: 1 }\ndiscount: { amount: \"5.00\" }\n",
+        "E2E_CARD": "currency: USD\ncode: E2E_CARD\nname: partner card\n"
+                    "when: { payment.method: card, payment.bin: { prefix: [\"555555\"] } }\n"
+                    "discount: { amount: \"4.00\" }\n",
+        "E2E_MINE": f"currency: USD\ncode: E2E_MINE\nname: just for alice\nowner: {alice_id}\n"
+                    "discount: { amount: \"3.00\" }\n",
+        "E2E_TV": "currency: USD\ncode: E2E_TV\nname: 50.00 off the 55-inch TV\n"
+                  "when: { items: { sku: [TV-55] } }\n"
+                  "discount: { amount: \"50.00\", target: { items: { sku: [TV-55] } } }\n",
+        "E2E_CABLES": "currency: USD\ncode: E2E_CABLES\nname: cables\n"
+                      "when: { category: [electronics/cables] }\n"
+                      "discount: { amount: \"3.00\", target: { items: { category: [electronics/cables] } } }\n",
+        "E2E_TODAY": "currency: USD\ncode: E2E_TODAY\nname: a special day\n"
+                     f"when: {{ date: {{ on: {json.dumps(dates)} }} }}\n"
+                     "discount: { amount: \"2.00\" }\n",
+        "E2E_WEEKDAY": "currency: USD\ncode: E2E_WEEKDAY\nname: this day, these hours\n"
+                       f"when: {{ weekday: [{wd[d0]}, {wd[d1]}], time: {{ from: \"{frm}\", until: \"{until}\" }} }}\n"
+                       "discount: { amount: \"1.00\" }\n",
+        # not applicable today, for the reasons
+        "E2E_OTHERDAY": "currency: USD\ncode: E2E_OTHERDAY\nname: another day\n"
+                        f"when: {{ weekday: [{', '.join(other)}] }}\ndiscount: {{ amount: \"1.00\" }}\n",
+        "E2E_LATER": "currency: USD\ncode: E2E_LATER\nname: not yet\n"
+                     f"when: {{ date: {{ on: [\"{later}\"] }} }}\ndiscount: {{ amount: \"1.00\" }}\n",
+        "E2E_EXPIRED": "currency: USD\ncode: E2E_EXPIRED\nname: long gone\n"
+                       "valid: { until: 2020-01-01 }\ndiscount: { amount: \"1.00\" }\n",
+        "E2E_ONCE": "currency: USD\ncode: E2E_ONCE\nname: single use\n"
+                    "discount: { amount: \"1.00\" }\nlimits: { uses: 1 }\n",
+        "E2E_THREE": "currency: USD\ncode: E2E_THREE\nname: three uses\n"
+                     "discount: { amount: \"1.00\" }\nlimits: { uses: 3 }\n",
+    }
+
+
+@test
+def admin_creates_a_coupon_of_each_family():
+    for code, src in coupon_sources(ctx["alice"]["id"]).items():
+        st, b = call("POST", "/api/coupons", {"source": src}, ctx["admin"])
+        expect_status(st, 201, b)
+        expect(b["code"] == code and b["version"] == 1 and b["active"], b)
+    st, b = call("GET", "/api/coupons", token=ctx["admin"])
+    expect_status(st, 200, b)
+    codes = {c["code"] for c in b["coupons"]}
+    expect({"E2E_FIRST", "E2E_TV", "WELCOME10"} <= codes, codes)
+
+
+@test
+def a_coupon_that_does_not_compile_is_refused_with_its_position():
+    src = "currency: USD\ncode: E2E_BAD\ndiscount:\n  amout: \"5.00\"\n"
+    st, b = call("POST", "/api/coupons", {"source": src}, ctx["admin"])
+    expect_error(st, b, 400)
+    e = b["error"]
+    expect(e["code"] == "compile_error" and e["line"] == 4 and e["column"] > 0, e)
+    expect("amout" in e["message"], e)
+    st, b = call("POST", "/api/coupons", {"source": coupon_sources("x")["E2E_TV"]}, ctx["admin"])
+    expect_error(st, b, 409)
+    st, b = call("POST", "/api/coupons", {"source": 42}, ctx["admin"])
+    expect_error(st, b, 400, "must be a string")
+
+
+@test
+def coupons_are_versioned_with_who_changed_what():
+    src = "currency: USD\ncode: E2E_TEMP\nname: v1\ndiscount: { amount: \"1.00\" }\n"
+    st, b = call("POST", "/api/coupons", {"source": src}, ctx["admin"])
+    expect_status(st, 201, b)
+    st, b = call("PUT", "/api/coupons/E2E_TEMP", {"source": src.replace("v1", "v2"), "version": 1},
+                 ctx["admin"])
+    expect_status(st, 200, b)
+    expect(b["version"] == 2 and b["name"] == "v2", b)
+    st, b = call("PUT", "/api/coupons/E2E_TEMP", {"source": src, "version": 1}, ctx["admin"])
+    expect_error(st, b, 409)
+    st, b = call("PUT", "/api/coupons/E2E_TEMP", {"source": src.replace("E2E_TEMP", "E2E_OTHER")},
+                 ctx["admin"])
+    expect_error(st, b, 400)
+    st, b = call("DELETE", "/api/coupons/e2e_temp", token=ctx["admin"])
+    expect_status(st, 204, b)
+    st, b = call("GET", "/api/coupons/E2E_TEMP", token=ctx["admin"])
+    expect_error(st, b, 404)
+    st, b = call("GET", "/api/coupons/E2E_TEMP/versions", token=ctx["admin"])
+    expect_status(st, 200, b)
+    expect([v["action"] for v in b["versions"]] == ["create", "update", "delete"], b)
+    expect(all(v["author"].startswith("u-") for v in b["versions"]), b)
+
+
+@test
+def a_customer_cannot_write_coupons():
+    tok = ctx["alice"]["token"]
+    src = "currency: USD\ncode: E2E_EVIL\ndiscount: { percent: 100 }\n"
+    for method, path, body in [("POST", "/api/coupons", {"source": src}),
+                               ("PUT", "/api/coupons/E2E_TV", {"source": src}),
+                               ("DELETE", "/api/coupons/E2E_TV", None),
+                               ("GET", "/api/coupons", None),
+                               ("PUT", "/api/catalog/products/EVIL", {"name": "x", "price": "0"}),
+                               ("PUT", f"/api/auth/users/{ctx['alice']['id']}/tags",
+                                {"tags": ["vip"]})]:
+        st, b = call(method, path, body, tok)
+        expect_error(st, b, 403)
+
+
+# ------------------------------------------------------------------ catalog and cart
+
+@test
+def a_customer_browses_the_catalog():
+    st, b = call("GET", "/api/catalog/products?q=tv")
+    expect_status(st, 200, b)
+    expect({p["sku"] for p in b["items"]} >= {"TV-55", "TV-65"}, b)
+    st, b = call("GET", "/api/catalog/products?category=electronics&limit=100")
+    expect_status(st, 200, b)
+    skus = {p["sku"] for p in b["items"]}
+    expect({"TV-55", "HDMI-1M", "BUDS-2"} <= skus and "KETTLE" not in skus, skus)
+    st, b = call("GET", "/api/catalog/products/TV-55")
+    expect_status(st, 200, b)
+    expect(b["price"] == "499.99" and b["attributes"]["screen"]["inches"] == 55, b)
+    st, b = call("GET", "/api/catalog/categories")
+    expect_status(st, 200, b)
+    elec = [c for c in b["categories"] if c["path"] == "electronics"]
+    expect(elec and "electronics/tv" in {c["path"] for c in elec[0]["children"]}, b)
+    st, b = call("GET", "/api/catalog/products/NO-SUCH")
+    expect_error(st, b, 404)
+    st, b = call("GET", "/api/catalog/products?limit=abc")
+    expect_error(st, b, 400)
+
+
+@test
+def an_admin_writes_products_and_bad_ones_are_refused():
+    adm = ctx["admin"]
+    st, b = call("PUT", "/api/catalog/products/E2E-THING",
+                 {"name": "Thing", "price": "12.5", "attributes": {"free": {"form": [1, 2]}}}, adm)
+    expect_status(st, 200, b)
+    expect(b["price"] == "12.50", b)
+    for body, frag in [({"name": "x", "price": 5}, "string"),
+                       ({"name": "x", "price": "1.234"}, "price"),
+                       ({"name": "x", "price": "1.00", "attributes": {"$where": 1}}, "attribute"),
+                       ({"name": "x", "price": "1.00", "categories": "tv"}, "array"),
+                       ({"name": "x", "price": "1.00", "on_sale": "yes"}, "boolean")]:
+        st, b = call("PUT", "/api/catalog/products/E2E-THING", body, adm)
+        expect_error(st, b, 400, frag)
+    st, b = call("DELETE", "/api/catalog/products/E2E-THING", token=adm)
+    expect_status(st, 204, b)
+
+
+@test
+def a_customer_fills_a_cart():
+    tok = ctx["alice"]["token"]
+    st, b = call("POST", "/api/cart/items", {"sku": "TV-55", "quantity": 1}, tok)
+    expect_status(st, 200, b)
+    st, b = call("POST", "/api/cart/items", {"sku": "HDMI-1M", "quantity": 2}, tok)
+    expect_status(st, 200, b)
+    st, b = call("POST", "/api/cart/items", {"sku": "HDMI-1M"}, tok)
+    expect_status(st, 200, b)
+    st, b = call("POST", "/api/cart/items", {"sku": "KETTLE", "quantity": 2}, tok)
+    expect_status(st, 200, b)
+    st, b = call("PUT", "/api/cart/items/KETTLE", {"quantity": 1}, tok)
+    expect_status(st, 200, b)
+    st, b = call("DELETE", "/api/cart/items/KETTLE", token=tok)
+    expect_status(st, 200, b)
+    expect([(l["sku"], l["quantity"]) for l in b["items"]] == [("HDMI-1M", 3), ("TV-55", 1)], b)
+    expect(b["subtotal"] == "529.96" and b["items"][0]["unit_price"] == "9.99", b)
+    st, b = call("POST", "/api/cart/items", {"sku": "NO-SUCH", "quantity": 1}, tok)
+    expect_error(st, b, 404)
+    for body in ({"sku": "TV-55", "quantity": "two"}, {"sku": "TV-55", "quantity": 0},
+                 {"sku": "TV-55", "quantity": 1.5}, {"quantity": 1}, {"sku": ["TV-55"]}):
+        st, b = call("POST", "/api/cart/items", body, tok)
+        expect_error(st, b, 400)
+    # another user's cart is another cart
+    st, b = call("GET", "/api/cart", token=ctx["bob"]["token"])
+    expect_status(st, 200, b)
+    expect(b["items"] == [], b)
+
+
+# ------------------------------------------------------------------ validate and check out
+
+CARD = {"method": "card", "network": "mastercard", "bin": "555555"}
+FAMILIES = ["E2E_FIRST", "E2E_CARD", "E2E_MINE", "E2E_TV", "E2E_CABLES", "E2E_TODAY", "E2E_WEEKDAY"]
+
+
+@test
+def validation_tells_why_a_code_does_not_apply():
+    st, b = call("POST", "/api/coupons/validate",
+                 {"codes": ["E2E_TV", "e2e_otherday", "E2E_LATER", "E2E_EXPIRED", "NO-SUCH-CODE",
+                            "E2E_CARD"],
+                  "payment": {"method": "card", "bin": "411111"}, "shipping": {"method": "standard"}},
+                 ctx["alice"]["token"])
+    expect_status(st, 200, b)
+    by = {c["code"].upper(): c for c in b["codes"]}
+    expect(by["E2E_TV"]["applicable"] and by["E2E_TV"]["discount"] == "50.00", by["E2E_TV"])
+    reasons = lambda c: [r["code"] for r in by[c]["reasons"]]  # noqa: E731
+    expect(not by["E2E_OTHERDAY"]["applicable"] and reasons("E2E_OTHERDAY") == ["WEEKDAY"], by)
+    expect(reasons("E2E_LATER") == ["SPECIAL_DAY"], by)
+    expect(reasons("E2E_CARD") == ["PAYMENT"], by)
+    expect(all(r["message"] for c in by.values() for r in c["reasons"]), by)
+    # unknown, expired and someone else's codes look the same
+    expect(reasons("NO-SUCH-CODE") == ["UNKNOWN_CODE"] and reasons("E2E_EXPIRED") == ["UNKNOWN_CODE"],
+           by)
+    expect(by["NO-SUCH-CODE"]["reasons"] == by["E2E_EXPIRED"]["reasons"], by)
+    st, b2 = call("POST", "/api/cart/items", {"sku": "TV-55"}, ctx["bob"]["token"])
+    st, b2 = call("POST", "/api/coupons/validate", {"codes": ["E2E_MINE", "NO-SUCH-CODE"]},
+                  ctx["bob"]["token"])
+    expect_status(st, 200, b2)
+    expect(b2["codes"][0]["reasons"] == b2["codes"][1]["reasons"], b2)
+    expect("line" not in json.dumps(b2["codes"]), b2)
+
+
+@test
+def validation_refuses_bad_input():
+    tok = ctx["alice"]["token"]
+    for body, frag in [({}, "codes"), ({"codes": "E2E_TV"}, "array"), ({"codes": [1]}, "string"),
+                       ({"codes": ["E2E TV"]}, "letters"), ({"codes": ["A"] * 11}, "more than"),
+                       ({"codes": ["A"], "payment": "card"}, "object"),
+                       ({"codes": ["A"], "payment": {"method": "card", "bin": "12"}}, "bin"),
+                       ({"codes": ["A"], "shipping": {"method": "teleport"}}, "shipping"),
+                       ({"codes": ["A"], "extra": 1}, "unknown field")]:
+        st, b = call("POST", "/api/coupons/validate", body, tok)
+        expect_error(st, b, 400, frag)
+
+
+@test
+def check_out_with_a_coupon_of_each_family():
+    tok = ctx["alice"]["token"]
+    st, b = call("POST", "/api/checkout",
+                 {"codes": FAMILIES, "payment": CARD, "shipping": {"method": "standard", "country": "US"}},
+                 tok)
+    expect_status(st, 201, b)
+    # fixed amounts 5 + 4 + 3 + 50 + 3 + 2 + 1 = 68.00, then the seeded automatic WELCOME10:
+    # 10% of what is left (461.96), capped at 25.00
+    expect(sorted(b["coupons"]) == sorted(FAMILIES + ["WELCOME10"]), b["coupons"])
+    expect(b["subtotal"] == "529.96" and b["shipping"] == "4.99", b)
+    expect(b["discount"] == "93.00" and b["total"] == "441.95", b)
+    expect(b["sequence"] == 1 and b["status"] == "placed", b)
+    expect(b["number"] == "ORD-%06d" % b["serial"], b)
+    tv = [l for l in b["lines"] if l["sku"] == "TV-55"][0]
+    expect(money(tv["discount"]) >= 5000, tv)
+    expect(sum(money(l["discount"]) for l in b["lines"]) == 9300, b["lines"])
+    ctx["order1"] = b
+    st, cart = call("GET", "/api/cart", token=tok)
+    expect(cart["items"] == [], cart)
+    st, got = call("GET", f"/api/checkout/orders/{b['id']}", token=tok)
+    expect_status(st, 200, got)
+    expect(got == b, "the stored order differs from the answer")
+    st, got = call("GET", f"/api/checkout/orders/{b['id']}", token=ctx["bob"]["token"])
+    expect_error(st, got, 404)
+
+
+@test
+def order_sequence_and_serial_count_right():
+    bob = ctx["bob"]["token"]          # bob has a TV in his cart
+    st, b = call("POST", "/api/checkout", {"payment": {"method": "paypal"}}, bob)
+    expect_status(st, 201, b)
+    expect(b["sequence"] == 1 and b["serial"] == ctx["order1"]["serial"] + 1, b)
+    expect("WELCOME10" in b["coupons"], b)
+    alice = ctx["alice"]["token"]
+    call("POST", "/api/cart/items", {"sku": "MUG-SET", "quantity": 1}, alice)
+    st, b2 = call("POST", "/api/checkout", {"payment": {"method": "paypal"}, "codes": ["E2E_FIRST"]},
+                  alice)
+    expect_error(st, b2, 409)                 # not her first order any more
+    expect(b2["error"]["rejected"][0]["reasons"][0]["code"] == "ORDER_SEQUENCE", b2)
+    st, b2 = call("POST", "/api/checkout", {"payment": {"method": "paypal"}}, alice)
+    expect_status(st, 201, b2)
+    # the refused attempt took no number: sequence and serial have no gaps
+    expect(b2["sequence"] == 2 and b2["serial"] == b["serial"] + 1, b2)
+    expect("WELCOME10" not in b2["coupons"], b2)
+
+
+@test
+def idempotency_key_replays_and_refuses_another_body():
+    tok = ctx["alice"]["token"]
+    call("POST", "/api/cart/items", {"sku": "KETTLE", "quantity": 1}, tok)
+    body = {"payment": {"method": "paypal"}, "shipping": {"method": "express"}}
+    key = {"Idempotency-Key": f"e2e-{time.time()}"}
+    st, first = call("POST", "/api/checkout", body, tok, key)
+    expect_status(st, 201, first)
+    st, again = call("POST", "/api/checkout", body, tok, key)
+    expect_status(st, 201, again)
+    expect(again == first, "a replay gave another answer")
+    st, other = call("POST", "/api/checkout", dict(body, shipping={"method": "standard"}), tok, key)
+    expect_error(st, other, 422)
+    st, orders = call("GET", "/api/checkout/orders", token=tok)
+    expect(sum(1 for o in orders["orders"] if o["id"] == first["id"]) == 1, orders)
+    st, b = call("POST", "/api/checkout", body, tok, {"Idempotency-Key": ""})
+    expect(st in (400, 422), f"empty key: {st}")
+
+
+@test
+def a_use_limit_holds_and_cancelling_gives_the_use_back_once():
+    alice, bob, adm = ctx["alice"]["token"], ctx["bob"]["token"], ctx["admin"]
+    call("POST", "/api/cart/items", {"sku": "MUG-SET"}, bob)
+    st, ob = call("POST", "/api/checkout", {"payment": {"method": "paypal"}, "codes": ["E2E_ONCE"]}, bob)
+    expect_status(st, 201, ob)
+    call("POST", "/api/cart/items", {"sku": "MUG-SET"}, alice)
+    st, b = call("POST", "/api/checkout", {"payment": {"method": "paypal"}, "codes": ["E2E_ONCE"]}, alice)
+    expect_error(st, b, 409)
+    expect(b["error"]["rejected"][0]["reasons"][0]["code"] == "USAGE_LIMIT", b)
+    st, c = call("GET", "/api/coupons/E2E_ONCE", token=adm)
+    expect(c["uses"] == 1 and c["spent"] == "1.00", c)
+    st, x = call("POST", f"/api/checkout/orders/{ob['id']}/cancel", token=alice)
+    expect_error(st, x, 404)                  # not hers
+    st, x = call("POST", f"/api/checkout/orders/{ob['id']}/cancel", token=bob)
+    expect_status(st, 200, x)
+    expect(x["status"] == "cancelled", x)
+    st, x = call("POST", f"/api/checkout/orders/{ob['id']}/cancel", token=bob)
+    expect_error(st, x, 409)
+    st, c = call("GET", "/api/coupons/E2E_ONCE", token=adm)
+    expect(c["uses"] == 0 and c["spent"] == "0.00", c)
+    st, b = call("POST", "/api/checkout", {"payment": {"method": "paypal"}, "codes": ["E2E_ONCE"]}, alice)
+    expect_status(st, 201, b)
+    st, c = call("GET", "/api/coupons/E2E_ONCE", token=adm)
+    expect(c["uses"] == 1, c)
+
+
+@test
+def concurrent_checkouts_never_pass_a_use_limit():
+    users = [register(f"burst{i}") for i in range(8)]
+    for u in users:
+        st, b = call("POST", "/api/cart/items", {"sku": "HDMI-3M"}, u["token"])
+        expect_status(st, 200, b)
+
+    def go(u):
+        r = requests.post(GW + "/api/checkout", json={"payment": {"method": "paypal"},
+                                                       "codes": ["E2E_THREE"]},
+                          headers={"Authorization": "Bearer " + u["token"]}, timeout=60)
+        return r.status_code
+
+    with concurrent.futures.ThreadPoolExecutor(len(users)) as ex:
+        got = list(ex.map(go, users))
+    expect(sorted(got) == [201] * 3 + [409] * 5, got)
+    st, c = call("GET", "/api/coupons/E2E_THREE", token=ctx["admin"])
+    expect(c["uses"] == 3, c)
+
+
+@test
+def malformed_json_and_wrong_types_get_400_with_a_message():
+    tok = ctx["alice"]["token"]
+    for path in ("/api/auth/register", "/api/auth/login", "/api/cart/items", "/api/coupons/validate",
+                 "/api/checkout"):
+        for raw in ('{"email": ', "[1, 2", "{'a': 1}", "nul", '{"a": 1, "a": 2}'):
+            st, b = call("POST", path, token=tok, raw=raw)
+            expect_error(st, b, 400)
+        st, b = call("POST", path, token=tok, raw='{"x": ', ctype="application/json")
+        expect("malformed JSON" in b["error"]["message"] and "line 1" in b["error"]["message"], b)
+        st, b = call("POST", path, token=tok, raw="hello", ctype="text/plain")
+        expect_error(st, b, 415)
+    for body in ({"payment": "card"}, {"payment": {"method": 7}}, {"payment": {"method": "card"},
+                 "codes": "E2E_TV"}, {"payment": {"method": "card"}, "shipping": []}, []):
+        st, b = call("POST", "/api/checkout", body, tok)
+        expect_error(st, b, 400)
+    st, b = call("POST", "/api/checkout", raw="x" * 200000, token=tok)
+    expect_error(st, b, 413)
+
+
+@test
+def login_is_rate_limited():
+    def guess(_):
+        r = requests.post(GW + "/api/auth/login", timeout=60,
+                          json={"email": "nobody@example.com", "password": "guess-1234"})
+        return r.status_code, r.json()
+
+    with concurrent.futures.ThreadPoolExecutor(30) as ex:
+        got = list(ex.map(guess, range(30)))
+    codes = [st for st, _ in got]
+    expect(429 in codes and 401 in codes, codes)
+    expect(all(b["error"]["code"] == "rate_limited" for st, b in got if st == 429), got)
+
+
+# ------------------------------------------------------------------ the run
+
+def check_logs():
+    """After the system is down: no sanitizer report and no crash in the services' logs."""
+    bad = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:", "SUMMARY: ",
+           "Segmentation fault", "Aborted")
+    logs = os.path.join(STATE, "logs")
+    for svc in ("auth", "catalog", "cart", "coupons", "checkout"):
+        text = open(os.path.join(logs, svc + ".log"), errors="replace").read()
+        for b in bad:
+            expect(b not in text, f"{svc}.log: {b}\n{text[text.find(b) - 200:text.find(b) + 2000]}")
+        expect(f"{svc}: stopping" in text, f"{svc} did not stop cleanly")
+
+
+def main():
+    passed = failed = 0
+    t0 = time.time()
+    for fn in tests:
+        t = time.time()
+        try:
+            fn()
+            passed += 1
+            print(f"ok   {fn.__name__} ({time.time() - t:.2f} s)", flush=True)
+        except Exception as e:  # noqa: BLE001
+            failed += 1
+            print(f"FAIL {fn.__name__}: {e}", flush=True)
+            if not isinstance(e, AssertionError):
+                traceback.print_exc()
+    down = subprocess.run([os.path.join(ROOT, "scripts", "system.sh"), "down"],
+                          capture_output=True, text=True)
+    try:
+        expect(down.returncode == 0, down.stderr)
+        check_logs()
+        passed += 1
+        print("ok   services_stop_cleanly_without_sanitizer_reports", flush=True)
+    except Exception as e:  # noqa: BLE001
+        failed += 1
+        print(f"FAIL services_stop_cleanly_without_sanitizer_reports: {e}", flush=True)
+    print(f"e2e: {time.time() - t0:.1f} s", flush=True)
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
