@@ -111,13 +111,38 @@ def _core():
                      f"{HERE}; build from the couponlib tree or from its sdist")
 
 
-def _core_sources(core):
+def _files(text, var):
+    """The names in `var = files(...)` of a meson.build."""
+    m = re.search(var + r"\s*=\s*files\((.*?)\)", text, re.S)
+    return re.findall(r"'([^']+)'", m.group(1)) if m else []
+
+
+#: The sources src/meson.build generates into core_sources, and how: the
+#: target's name -> (output, script under scripts/, the files() variable
+#: holding its inputs). The script is run as `python3 SCRIPT OUTPUT INPUT...`.
+GENERATED = {
+    "calendars_data": ("calendars_data.c", "embed_calendars.py", "calendar_files"),
+}
+
+
+def _core_sources(core, build_dir):
+    """The core's C sources: core_sources of src/meson.build, with the
+    sources it generates made in build_dir."""
     text = (core / "src" / "meson.build").read_text(encoding="utf-8")
-    m = re.search(r"core_sources\s*=\s*files\((.*?)\)", text, re.S)
-    names = re.findall(r"'([^']+\.c)'", m.group(1)) if m else []
+    names = [n for n in _files(text, "core_sources") if n.endswith(".c")]
     if not names:
         raise BuildError("no core_sources in src/meson.build")
-    return [core / "src" / n for n in names]
+    sources = [core / "src" / n for n in names]
+    for target in re.findall(r"core_sources\s*\+=\s*custom_target\(\s*'([^']+)'", text):
+        if target not in GENERATED:
+            raise BuildError(f"src/meson.build generates {target!r}, which this build "
+                             "backend does not know how to make (see GENERATED)")
+        output, script, var = GENERATED[target]
+        inputs = [(core / "src" / n).resolve() for n in _files(text, var)]
+        out = Path(build_dir) / output
+        _run([sys.executable, str(core / "scripts" / script), str(out), *map(str, inputs)])
+        sources.append(out)
+    return sources
 
 
 def _run(cmd, **kw):
@@ -205,7 +230,7 @@ class _Builder:
         native_flags = [*common, include, "-I" + str(self.core / "src"), "-I" + str(HERE),
                         py_include, *_pkg_config("--cflags")]
         wrapper = self._wrapper()
-        jobs = [(s, core_flags) for s in _core_sources(self.core)] + \
+        jobs = [(s, core_flags) for s in _core_sources(self.core, self.dir)] + \
             [(HERE / "native.c", native_flags), (wrapper, native_flags)]
         with ThreadPoolExecutor(max_workers=self.jobs) as pool:
             objects = list(pool.map(lambda j: self._object(*j), jobs))
@@ -305,11 +330,13 @@ def build_sdist(sdist_directory, config_settings=None):
                                      HERE / "couponlib.i", HERE / "native.h",
                                      HERE / "native.c", HERE / project["readme"])]
     members += _package_files()
-    for sub in ("src", "include"):
-        for p in sorted((core / sub).rglob("*")):
+    for sub in ("src", "include", "data"):
+        for p in sorted((core / sub).rglob("*")) if (core / sub).is_dir() else ():
             rel = p.relative_to(core)
             if p.is_file() and rel.parts[:2] != ("src", "cli"):
                 members.append((f"core/{rel.as_posix()}", p))
+    for _, script, _ in GENERATED.values():
+        members.append((f"core/scripts/{script}", core / "scripts" / script))
     extra = {"LICENSE": _license(), "PKG-INFO": _metadata(project).encode()}
     sdist = f"{name}.tar.gz"
     with tarfile.open(Path(sdist_directory) / sdist, "w:gz", format=tarfile.PAX_FORMAT) as tar:

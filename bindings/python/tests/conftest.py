@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 ROOT = Path(os.environ.get("COUPONLIB_SOURCE_ROOT") or Path(__file__).resolve().parents[3])
 SHOP = ROOT / "examples" / "coupons" / "shop.yaml"
 CASES = ROOT / "tests" / "cases"
+TIME_CASES = ROOT / "tests" / "time"
 SHARED = ROOT.parent / "shared" / "conformance"
 
 

@@ -1,5 +1,6 @@
 """Every coupon test file through the binding: the shared conformance files
-(../shared/conformance, when present) and the project's own tests/cases.
+(../shared/conformance, when present) and the project's own tests/cases and
+tests/time.
 One test per case; the semantics are implemented in specfile.py."""
 
 from __future__ import annotations
@@ -9,11 +10,11 @@ from pathlib import Path
 import pytest
 
 import specfile
-from conftest import CASES, SHARED
+from conftest import CASES, SHARED, TIME_CASES
 
 
 def _files() -> list[Path]:
-    files = sorted(CASES.glob("*.test.yaml"))
+    files = sorted(CASES.glob("*.test.yaml")) + sorted(TIME_CASES.glob("*.test.yaml"))
     if SHARED.is_dir():
         files += sorted(SHARED.glob("*.test.yaml"))
     return files

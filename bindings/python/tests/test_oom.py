@@ -67,7 +67,7 @@ def test_evaluate_and_best(how):
         cat.best(ctx, indexed=True)
         cat.evaluate_json(ctx, entered=True)
     run()                        # the thread's evaluation state, kept by env
-    assert sweep(run) > 10
+    assert sweep(run) > 0        # at least one allocation failed on the way
 
 
 def test_context_setters():

@@ -124,7 +124,8 @@ def test_the_sdist_is_self_contained(tmp_path):
     assert {"pyproject.toml", "build_couponlib.py", "couponlib.i", "native.c", "native.h",
             "README.md", "LICENSE", "PKG-INFO", "couponlib/__init__.py",
             "couponlib/__init__.pyi", "couponlib/py.typed", "core/src/meson.build",
-            "core/include/couponlib/couponlib.h", "core/src/vm.c"} <= files
+            "core/include/couponlib/couponlib.h", "core/src/vm.c",
+            "core/scripts/embed_calendars.py", "core/data/calendars/us-retail.yaml"} <= files
     assert not any(f.startswith("core/src/cli") or f.endswith(".so") for f in files)
 
 
