@@ -31,6 +31,7 @@ context_error positions are those in the test file, as couponc gives them.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -236,10 +237,17 @@ def _error(notes: Notes, want: dict, e: couponlib.Error) -> None:
 
 
 def context_text(case: Case) -> str:
-    """The case's context as YAML text at its own line and column."""
+    """The case's context as YAML text at its own line and column; as JSON
+    when its text does not stand alone (an alias or merge key refers to an
+    anchor elsewhere in the file)."""
     node = case.node
     start, end = node.start_mark, node.end_mark
-    return "\n" * start.line + " " * start.column + case.source[start.index:end.index] + "\n"
+    text = "\n" * start.line + " " * start.column + case.source[start.index:end.index] + "\n"
+    try:
+        yaml.load(text, Loader=SpecLoader)
+    except yaml.YAMLError:
+        return json.dumps(case.data["context"])
+    return text
 
 
 _catalogs: dict[tuple, couponlib.Catalog] = {}
