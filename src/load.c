@@ -197,6 +197,9 @@ const char *clL_fmt_amount(const clL_state *L, int64_t v, char *buf, size_t size
     return buf;
 }
 
+/* What clL_msg() and clL_join() give when out of memory. */
+static const char no_memory_text[64];
+
 const char *clL_msg(clL_state *L, const char *fmt, ...)
 {
     char buf[1024];
@@ -209,7 +212,12 @@ const char *clL_msg(clL_state *L, const char *fmt, ...)
     size_t n = (size_t)k < sizeof buf ? (size_t)k : sizeof buf - 1;
     if (n == sizeof buf - 1)
         memcpy(buf + n - 3, "...", 3);
-    return clB_arena_strndup(L->b->arena, buf, n);
+    const char *r = clB_arena_strndup(L->b->arena, buf, n);
+    if (r == NULL) {
+        L->oom = true;
+        return no_memory_text;
+    }
+    return r;
 }
 
 /* Joins up to 8 texts of a list: "a, b or c" (", ..." beyond). */
@@ -230,7 +238,11 @@ const char *clL_join(clL_state *L, const clY_node *list, const char *last_sep)
         ok = clB_str_append(L->b->env, &s, ", ...", 5);
     const char *r = ok ? clB_arena_strndup(L->b->arena, s.p ? s.p : "", s.n) : NULL;
     clB_str_free(L->b->env, &s);
-    return r ? r : "";
+    if (r == NULL) {
+        L->oom = true;
+        return no_memory_text;
+    }
+    return r;
 }
 
 int clL_weekday(const char *s, size_t n)
@@ -757,6 +769,8 @@ int clL_load_unit(clC_builder *b, const clY_doc *doc, clL_coupon **coupons, size
     int rc = CL_OK;
     for (size_t i = 0; i < doc->nroots && rc == CL_OK; i++)
         rc = load_root(&L, doc->roots[i], &out);
+    if (rc == CL_OK && L.oom)
+        rc = clC_oom(b);
     if (rc == CL_OK)
         rc = check_duplicates(&L, &out);
     *coupons = NULL;
