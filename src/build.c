@@ -212,7 +212,10 @@ int clC_regex(clC_builder *b, const char *pattern, size_t n, cl_pos pos, uint32_
                        n, (unsigned long long)b->env->limits[CL_LIMIT_REGEX_LENGTH]);
     char msg[256];
     size_t off = 0;
-    pcre2_code *re = clR_compile(b->env, pattern, n, msg, sizeof msg, &off);
+    int status = CL_EREGEX;
+    pcre2_code *re = clR_compile(b->env, pattern, n, msg, sizeof msg, &off, &status);
+    if (re == NULL && status == CL_ENOMEM)
+        return clC_oom(b);
     if (re == NULL) {
         /* Shift PCRE2's offset (bytes into the pattern) onto the file. */
         cl_pos at = pos;

@@ -20,9 +20,10 @@ bool clR_env_init(cl_env *env);
 void clR_env_free(cl_env *env);
 
 /* Compiles pattern[0..n). On failure returns NULL and fills msg (a PCRE2
- * message) and *offset (the offending byte of the pattern). */
+ * message), *offset (the offending byte of the pattern) and *status:
+ * CL_ENOMEM when PCRE2 ran out of memory, else CL_EREGEX. */
 pcre2_code *clR_compile(const cl_env *env, const char *pattern, size_t n, char *msg,
-                        size_t msgsize, size_t *offset);
+                        size_t msgsize, size_t *offset, int *status);
 
 /* Per-VM matching state. */
 typedef struct clR_matcher {
