@@ -361,8 +361,12 @@ int clC_finish(clC_builder *b, clP_unit **out)
     u->n_pool = (uint32_t)b->pool.n;
     if (b->pool.cap > b->pool.n && b->pool.p != NULL) {
         void *p = clB_realloc(b->env, b->pool.p, b->pool.cap, b->pool.n);
-        if (p == NULL)
-            goto oom_pool;
+        if (p == NULL) {
+            /* The builder keeps its pool (of cap bytes) and frees it. */
+            u->pool = NULL;
+            u->n_pool = 0;
+            goto oom;
+        }
         u->pool = p;
     }
     b->pool.p = NULL;
@@ -405,9 +409,6 @@ int clC_finish(clC_builder *b, clP_unit **out)
     }
     *out = u;
     return CL_OK;
-oom_pool:
-    b->pool.p = NULL;
-    b->pool.n = b->pool.cap = 0;
 oom:
     clC_unit_free(u);
     return clC_oom(b);
