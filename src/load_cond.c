@@ -466,6 +466,7 @@ static int filter_preds(clL_state *L, const clY_node *v, vtype t, uint32_t *firs
 {
     pred preds[MAX_PREDS];
     size_t n;
+    *phrase = "";
     int rc = load_preds(L, v, t, preds, &n);
     if (rc != CL_OK)
         return rc;
@@ -553,7 +554,7 @@ static int filter_tags(clL_state *L, const clY_node *v, clP_filter *f, char *des
 static int filter_key(clL_state *L, const char *key, const clY_node *v, clP_filter *f,
                       char *desc, size_t size)
 {
-    const char *ph;
+    const char *ph = "";
     int rc = CL_OK;
     if (strcmp(key, "sku") == 0) {
         rc = filter_preds(L, v, VT_STR, &f->sku_first, &f->sku_count, &ph);
