@@ -578,8 +578,10 @@ static int gather_one(cl_vm *vm, sel *s, const cl_program *p, size_t i, const cl
     if (!c->automatic && !clX_entered(ctx, clP_text(u, c->code), u->strs[c->code].len))
         return CL_OK;
     int rc = eval_one(vm, p, i, ctx, CL_EVAL_ENTERED, lines);
+    if (rc != CL_OK) /* there may be no outcome (out of memory making it) */
+        return rc;
     const clR_outcome *o = &vm->res.out.v[vm->res.out.n - 1];
-    if (rc != CL_OK || !o->applicable)
+    if (!o->applicable)
         return rc;
     size_t L = ctx->items.n;
     cand x = {i, u, c, vm->res.out.n - 1, o->discount + o->shipping, 0, s->elig.n, CL_NONE,
