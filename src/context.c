@@ -60,16 +60,17 @@ CL_API void cl_context_free(cl_context *ctx)
  * Strings and lists in the arena
  * ------------------------------------------------------------------------ */
 
-static bool copy_str(cl_context *ctx, const char *s, size_t n, clX_str *out)
+/* CL_OK, CL_ELIMIT (longer than CL_LIMIT_STRING) or CL_ENOMEM. */
+static int copy_str(cl_context *ctx, const char *s, size_t n, clX_str *out)
 {
     if (n > ctx->env->limits[CL_LIMIT_STRING] || n > UINT32_MAX)
-        return false;
+        return CL_ELIMIT;
     char *p = clB_arena_strndup(&ctx->arena, s, n);
     if (p == NULL)
-        return false;
+        return CL_ENOMEM;
     out->p = p;
     out->n = (uint32_t)n;
-    return true;
+    return CL_OK;
 }
 
 static int list_add(cl_context *ctx, clX_list *l, const char *s, size_t n)
@@ -88,8 +89,9 @@ static int list_add(cl_context *ctx, clX_list *l, const char *s, size_t n)
         l->v = v;
         l->cap = cap;
     }
-    if (!copy_str(ctx, s, n, &l->v[l->n]))
-        return CL_ENOMEM;
+    int rc = copy_str(ctx, s, n, &l->v[l->n]);
+    if (rc != CL_OK)
+        return rc;
     l->n++;
     return CL_OK;
 }
@@ -174,7 +176,7 @@ CL_API cl_status cl_context_set_string(cl_context *ctx, cl_field field, const ch
         ctx->str[f].n = 0;
         return CL_OK;
     }
-    return copy_str(ctx, value, strlen(value), &ctx->str[f]) ? CL_OK : CL_ENOMEM;
+    return (cl_status)copy_str(ctx, value, strlen(value), &ctx->str[f]);
 }
 
 CL_API cl_status cl_context_set_int(cl_context *ctx, cl_field field, int64_t value)
@@ -265,7 +267,10 @@ static cl_status add_item(cl_context *ctx, const char *sku, size_t n, int64_t qu
     if (!clM_mul(quantity, unit_price, &it.amount) ||
         !clM_add(ctx->subtotal, it.amount, &subtotal) || !clM_add(ctx->quantity, quantity, &qty))
         return CL_EOVERFLOW;
-    if (!copy_str(ctx, sku, n, &it.sku) || !CL_PUSH(ctx->env, ctx->items, it))
+    int rc = copy_str(ctx, sku, n, &it.sku);
+    if (rc != CL_OK)
+        return (cl_status)rc;
+    if (!CL_PUSH(ctx->env, ctx->items, it))
         return CL_ENOMEM;
     ctx->subtotal = subtotal;
     ctx->quantity = qty;
@@ -322,7 +327,10 @@ CL_API cl_status cl_context_set_usage(cl_context *ctx, const char *code, int64_t
     if (ctx->usage.n >= ctx->env->limits[CL_LIMIT_LIST])
         return CL_ELIMIT;
     clX_usage u = {{NULL, 0}, total, user, spent};
-    if (!copy_str(ctx, code, n, &u.code) || !CL_PUSH(ctx->env, ctx->usage, u))
+    int rc = copy_str(ctx, code, n, &u.code);
+    if (rc != CL_OK)
+        return (cl_status)rc;
+    if (!CL_PUSH(ctx->env, ctx->usage, u))
         return CL_ENOMEM;
     return CL_OK;
 }
