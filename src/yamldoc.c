@@ -383,9 +383,10 @@ int clY_load(const cl_env *env, const char *src, size_t len, clY_doc *doc, cl_er
     doc->len = len;
     builder b = {.env = env, .doc = doc, .err = err};
     yaml_mark_t start = {0, 0, 0};
-    if (len > env->limits[CL_LIMIT_INPUT_BYTES])
-        return fail(&b, CL_ELIMIT, start, "input of %zu bytes exceeds the limit of %llu", len,
-                    (unsigned long long)env->limits[CL_LIMIT_INPUT_BYTES]);
+    if (len > env->limits[CL_LIMIT_INPUT_BYTES]) /* no position: the whole input */
+        return clE_set(err, CL_ELIMIT, (cl_pos){0, 0, 0},
+                       "input of %zu bytes exceeds the limit of %llu", len,
+                       (unsigned long long)env->limits[CL_LIMIT_INPUT_BYTES]);
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser))
         return fail(&b, CL_ENOMEM, start, "out of memory");
