@@ -432,17 +432,16 @@ cl_pos clY_pos(const clY_doc *doc, const clY_node *node)
     cl_pos p = {node->line, node->col, 0};
     if (doc == NULL || doc->src == NULL)
         return p;
-    size_t i = 0;
+    size_t i = 0, w = 0;
+    /* Lines end at YAML's line breaks, as libyaml counts them. */
     for (uint32_t l = 1; l < node->line && i < doc->len; l++) {
-        const char *nl = memchr(doc->src + i, '\n', doc->len - i);
-        if (nl == NULL) {
-            i = doc->len;
-            break;
-        }
-        i = (size_t)(nl - doc->src) + 1;
+        while (i < doc->len && (w = clE_line_break(doc->src, doc->len, i)) == 0)
+            i++;
+        i += w;
     }
     /* The column counts characters: step over UTF-8 continuation bytes. */
-    for (uint32_t c = 1; c < node->col && i < doc->len && doc->src[i] != '\n'; c++) {
+    for (uint32_t c = 1; c < node->col && i < doc->len &&
+                         clE_line_break(doc->src, doc->len, i) == 0; c++) {
         i++;
         while (i < doc->len && ((unsigned char)doc->src[i] & 0xC0) == 0x80)
             i++;
