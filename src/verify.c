@@ -167,6 +167,8 @@ static bool discount_ok(const clP_unit *u, const clP_discount *d)
     if (d->kind == DK_TIERS && (d->tier_count == 0 ||
                                 !range_ok(d->tier_first, d->tier_count, u->n_tiers)))
         return false;
+    if (d->kind != DK_TIERS && d->tier_count != 0) /* tiers belong to the tiers kind only */
+        return false;
     for (uint32_t t = 0; d->kind == DK_TIERS && t < d->tier_count; t++) {
         const clP_tier *tr = &u->tiers[d->tier_first + t];
         if (tr->min < 0 || tr->value < 0 || tr->percent > 1 ||
