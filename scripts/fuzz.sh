@@ -49,21 +49,23 @@ for t in "${targets[@]}"; do
     dict=()
     [ -f "tests/fuzz/$t.dict" ] && dict=(-dict="tests/fuzz/$t.dict")
     out="$dir/fuzz-$t.log"
+    start=$SECONDS
     nice -n 10 "$dir/tests/fuzz/fuzz_$t" -max_total_time="$secs" -timeout=10 \
         -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$art/" "${dict[@]}" \
         "$work" "tests/fuzz/corpus/$t" "tests/fuzz/regress/$t" >"$out" 2>&1
     rc=$?
+    took=$((SECONDS - start))
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out" | tail -1)
     cov=$(grep -o 'cov: [0-9]*' "$out" | tail -1)
     if [ $rc -eq 0 ]; then
         result=OK; passed=$((passed + 1))
-        echo "fuzz_$t: ok, ${secs}s, ${execs:-?} executions, ${cov:-cov: ?}"
+        echo "fuzz_$t: ok, ${took}s, ${execs:-?} executions, ${cov:-cov: ?}"
     else
         result=FAIL; failed=$((failed + 1))
-        echo "fuzz_$t: FAILED (exit $rc), see $out and $art/"
+        echo "fuzz_$t: FAILED (exit $rc) after ${took}s, see $out and $art/"
         grep -E "ERROR|runtime error|fuzz: |SUMMARY" "$out" | head -5
     fi
-    echo "$(date -u +%FT%TZ) $t ${secs}s ${execs:-0} $result" >>"$dir/history.txt"
+    echo "$(date -u +%FT%TZ) $t ${took}s ${execs:-0} $result" >>"$dir/history.txt"
     python3 - "$t" "$result" "$out" >>"$log" <<'PY'
 import json, sys
 name, result, path = sys.argv[1:4]

@@ -84,7 +84,8 @@ static void run_path(const char *path)
         n++;
     }
     closedir(d);
-    qsort(names, n, sizeof *names, by_name);
+    if (n > 1)
+        qsort(names, n, sizeof *names, by_name);
     for (size_t i = 0; i < n; i++) {
         run_path(names[i]);
         free(names[i]);
