@@ -342,6 +342,24 @@ START_TEST(test_contexts)
     ck_assert_int_eq(cl_context_set_usage(ctx, "A", 0, 0, -1), CL_EINVAL);
     cl_context_clear(ctx);
     ck_assert_uint_eq(cl_context_item_count(ctx), 0);
+    /* A context larger than one arena block, parsed twice into the same
+     * object: the second parse reuses the memory of the first. */
+    text big = {NULL, 0, 0};
+    const char head[] = "{ \"now\": \"2026-06-01T12:00:00Z\", \"currency\": \"USD\", \"items\": [";
+    text_write(&big, head, sizeof head - 1);
+    for (int i = 0; i < 600; i++) {
+        char line[200];
+        int k = snprintf(line, sizeof line, "%s{ \"sku\": \"SKU-%04d\", \"quantity\": 1, "
+                         "\"unit_price\": \"1.00\", \"categories\": [\"c/%d\"] }",
+                         i ? ", " : "", i, i % 7);
+        text_write(&big, line, (size_t)k);
+    }
+    text_write(&big, "] }", 3);
+    for (int round = 0; round < 2; round++) {
+        ck_assert_int_eq(cl_context_parse(ctx, big.p, big.n, &err), CL_OK);
+        ck_assert_uint_eq(cl_context_item_count(ctx), 600);
+    }
+    free(big.p);
     cl_context_free(ctx);
     cl_env_free(env);
 }
