@@ -29,10 +29,44 @@ typedef struct builder {
     nodevec roots;
     uint64_t nodes;                /* nodes created */
     uint64_t aliased;              /* nodes reached through aliases */
+    bool lines_known;              /* breaks and last_cols are counted */
+    size_t breaks;                 /* line breaks in the source */
+    size_t last_cols;              /* characters on its last line */
 } builder;
 
-static cl_pos mark_pos(const builder *b, yaml_mark_t m)
+/*
+ * libyaml ends an input whose last line has no line break with one line
+ * more: a mark at column 0 of a line past the last. Such a mark is the end
+ * of the last line, where the input ends.
+ */
+static yaml_mark_t end_mark(builder *b, yaml_mark_t m)
 {
+    if (m.column != 0 || m.line == 0)
+        return m;
+    if (!b->lines_known) {
+        const char *s = b->doc->src;
+        size_t len = b->doc->len, w;
+        for (size_t i = 0; i < len; i += w ? w : 1) {
+            w = clE_line_break(s, len, i);
+            if (w > 0) {
+                b->breaks++;
+                b->last_cols = 0;
+            } else if (((unsigned char)s[i] & 0xC0) != 0x80) {
+                b->last_cols++;
+            }
+        }
+        b->lines_known = true;
+    }
+    if (m.line <= b->breaks)
+        return m;
+    m.line = b->breaks;
+    m.column = b->last_cols;
+    return m;
+}
+
+static cl_pos mark_pos(builder *b, yaml_mark_t m)
+{
+    m = end_mark(b, m);
     clY_node tmp = {.line = (uint32_t)m.line + 1, .col = (uint32_t)m.column + 1};
     return clY_pos(b->doc, &tmp);
 }
@@ -64,6 +98,7 @@ static clY_node *new_node(builder *b, clY_kind kind, yaml_mark_t m)
         return NULL;
     }
     n->kind = (uint8_t)kind;
+    m = end_mark(b, m);
     n->line = (uint32_t)m.line + 1;
     n->col = (uint32_t)m.column + 1;
     n->weight = 1;
@@ -328,7 +363,7 @@ static int syntax_error(builder *b, const yaml_parser_t *p)
     const char *problem = p->problem ? p->problem : "malformed input";
     if (p->context != NULL)
         return fail(b, CL_ESYNTAX, p->problem_mark, "%s (%s at line %zu)", problem, p->context,
-                    p->context_mark.line + 1);
+                    end_mark(b, p->context_mark).line + 1);
     return fail(b, CL_ESYNTAX, p->problem_mark, "%s", problem);
 }
 
