@@ -571,7 +571,7 @@ static int filter_key(clL_state *L, const char *key, const clY_node *v, clP_filt
     } else if (strcmp(key, "tags") == 0) {
         rc = filter_tags(L, v, f, desc, size);
     } else if (strcmp(key, "on_sale") == 0) {
-        bool b;
+        bool b = false;
         rc = clL_bool(L, v, &b);
         f->on_sale = b ? 1 : 2;
         describe(desc, size, "%s", b ? "on sale" : "not on sale");

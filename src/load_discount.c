@@ -225,7 +225,7 @@ static int load_caps(clL_state *L, const clY_node *node, clP_discount *d)
             rc = clL_int(L, v, 1, INT64_MAX, &d->max_units);
         clL_pop(L, mark);
     }
-    bool b;
+    bool b = false;
     if (rc == CL_OK && (v = clY_get(node, "exclude_sale_items")) != NULL) {
         mark = clL_push_key(L, "exclude_sale_items");
         rc = clL_bool(L, v, &b);
