@@ -97,7 +97,7 @@ static int number_pred(clL_state *L, const clY_node *v, vtype t, pkind k, pred *
         [P_LT] = "less than ", [P_LTE] = "at most ",
     };
     int64_t x;
-    char txt[32];
+    char txt[32] = "";
     int rc = read_number(L, v, t, &x, txt, sizeof txt);
     if (rc == CL_OK)
         rc = clC_int(L->b, x, &p->arg);
@@ -110,7 +110,7 @@ static int between_pred(clL_state *L, const clY_node *v, vtype t, pred *p)
     if (v->kind != CLY_SEQ || v->n != 2)
         return clL_fail(L, v, CL_ETYPE, "between takes a list of two values: [low, high]");
     int64_t lo, hi;
-    char a[32], b[32];
+    char a[32] = "", b[32] = "";
     int rc = read_number(L, v->items[0], t, &lo, a, sizeof a);
     if (rc == CL_OK)
         rc = read_number(L, v->items[1], t, &hi, b, sizeof b);
