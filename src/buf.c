@@ -100,6 +100,8 @@ void clB_arena_init(clB_arena *a, const cl_env *env)
 
 void *clB_arena_alloc(clB_arena *a, size_t n)
 {
+    if (n > SIZE_MAX - 15)
+        return NULL;
     n = (n + 15) & ~(size_t)15;
     if (n == 0)
         n = 16;

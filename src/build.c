@@ -173,7 +173,7 @@ int clC_set(clC_builder *b, const char *const *s, const size_t *lens, size_t n, 
         if (k == first || b->items.v[k - 1] != b->items.v[i])
             b->items.v[k++] = b->items.v[i];
     b->items.n = k;
-    clP_set set = {(uint32_t)first, (uint32_t)(k - first), 0, 0, fold_case};
+    clP_set set = {(uint32_t)first, (uint32_t)(k - first), 0, 0, fold_case, 0};
     if (!CL_PUSH(b->env, b->sets, set))
         return clC_oom(b);
     *out = (uint32_t)b->sets.n - 1;
@@ -212,19 +212,20 @@ int clC_regex(clC_builder *b, const char *pattern, size_t n, cl_pos pos, uint32_
                        n, (unsigned long long)b->env->limits[CL_LIMIT_REGEX_LENGTH]);
     char msg[256];
     size_t off = 0;
-    int status = CL_EREGEX;
-    pcre2_code *re = clR_compile(b->env, pattern, n, msg, sizeof msg, &off, &status);
-    if (re == NULL && status == CL_ENOMEM)
+    pcre2_code *re = clR_compile(b->env, pattern, n, msg, sizeof msg, &off);
+    if (re == NULL && off == CLR_OOM)
         return clC_oom(b);
     if (re == NULL) {
         /* Shift PCRE2's offset (bytes into the pattern) onto the file when
-         * the pattern stands there as it is, on one line; a pattern with
-         * escapes or folded over lines is reported at its start (the
+         * the pattern stands there as it is, on one line (or when there is
+         * no text to compare: the caller's position is trusted); a pattern
+         * with escapes or folded over lines is reported at its start (the
          * message gives the offset). */
         cl_pos at = pos;
         const clY_doc *d = b->doc;
-        bool verbatim = d != NULL && d->src != NULL && pos.offset <= d->len &&
-                        n <= d->len - pos.offset && memcmp(d->src + pos.offset, pattern, n) == 0;
+        bool verbatim = d == NULL || d->src == NULL ||
+                        (pos.offset <= d->len && n <= d->len - pos.offset &&
+                         memcmp(d->src + pos.offset, pattern, n) == 0);
         for (size_t i = 0; verbatim && i < off && i < n; i++)
             verbatim = clE_line_break(pattern, n, i) == 0;
         size_t chars = 0;
@@ -277,6 +278,8 @@ int clC_zone(clC_builder *b, const char *name, size_t n, cl_pos pos, uint32_t *o
     }
     clT_zone *z = NULL;
     int rc = clT_zone_load(b->env, name, n, &z, b->err);
+    if (rc == CL_ENOMEM)
+        return clC_oom(b);    /* clT_zone_load leaves err empty then */
     if (rc != CL_OK) {
         if (b->err != NULL) {
             b->err->line = pos.line;
@@ -367,18 +370,19 @@ int clC_finish(clC_builder *b, clP_unit **out)
         goto oom;
     MOVE(u, b, code, code);
     MOVE(u, b, ints, ints);
+    /* The string pool goes to the unit at its exact size; until it does,
+     * the builder owns it and frees it at its capacity. */
+    if (b->pool.n == 0) {
+        clB_str_free(b->env, &b->pool);
+    } else if (b->pool.cap > b->pool.n) {
+        void *p = clB_realloc(b->env, b->pool.p, b->pool.cap, b->pool.n);
+        if (p == NULL)
+            goto oom;
+        b->pool.p = p;
+        b->pool.cap = b->pool.n;
+    }
     u->pool = b->pool.p;
     u->n_pool = (uint32_t)b->pool.n;
-    if (b->pool.cap > b->pool.n && b->pool.p != NULL) {
-        void *p = clB_realloc(b->env, b->pool.p, b->pool.cap, b->pool.n);
-        if (p == NULL) {
-            /* The builder keeps its pool (of cap bytes) and frees it. */
-            u->pool = NULL;
-            u->n_pool = 0;
-            goto oom;
-        }
-        u->pool = p;
-    }
     b->pool.p = NULL;
     b->pool.n = b->pool.cap = 0;
     MOVE(u, b, strs, strs);

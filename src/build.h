@@ -71,7 +71,8 @@ int clC_oom(clC_builder *b);
 
 /* Makes the unit: moves every table into it (exact sizes), builds set
  * slots, verifies it. On success *out owns everything and the builder is
- * empty; on failure the builder still owns it. */
+ * empty; on failure the tables moved so far are freed with the unit, and
+ * clC_free() frees what the builder still holds. */
 int clC_finish(clC_builder *b, clP_unit **out);
 
 /* Gives every set of u its place in the hash slots and allocates them (the

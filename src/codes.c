@@ -7,11 +7,20 @@
  * every code is equally likely; the draws are kept in a hash set, and a
  * repeat is drawn again, so the codes of one call are unique. For random
  * parts longer than fit in 64 bits, the first ones that fit are drawn that
- * way (and keep the codes unique) and the rest uniformly one by one.
+ * way (and keep the codes unique) and the rest uniformly one by one. The
+ * random bits are fetched 512 bytes at a time and used once each; the
+ * pool is on the stack and wiped when the call returns.
  *
- * The optional check character is Luhn's mod N algorithm over the random
- * part: it catches every single mistyped character and every swap of two
- * neighbours but one pair, before any lookup.
+ * The optional check character covers the random part, so that a typo is
+ * caught before any lookup. For an odd number N of symbols (the default
+ * alphabet has 31) it is a Damm-style check over the quasigroup
+ * x * y = (2x + y) mod N: each step is a bijection of both the running value
+ * and the symbol, which catches every single mistyped character, and
+ * (c * x) * y = (c * y) * x only when x = y, which catches every swap of two
+ * neighbours (the check character's included). No such check exists over
+ * an even N, where Luhn's mod N algorithm is used: it catches every single
+ * mistyped character and every swap of two neighbours but one pair (the
+ * first and last symbols).
  */
 #include "core.h"
 
@@ -76,22 +85,41 @@ static int symbol(const spec *s, char c)
     return p ? (int)(p - s->alphabet) : -1;
 }
 
-/* Luhn mod N: the character that makes the sum of the code's doubled and
- * plain digits a multiple of N. */
-static char check_char(const spec *s, const char *code, size_t n)
+/* The check symbol of the symbol values v[0..n) (see the top of this
+ * file). */
+static unsigned check_of(size_t nsym, const uint8_t *v, size_t n)
 {
+    uint64_t N = nsym;
+    if (N % 2 == 1) {
+        uint64_t x = 0;
+        for (size_t i = 0; i < n; i++)
+            x = (2 * x + v[i]) % N;
+        return (unsigned)((N - 2 * x % N) % N);
+    }
+    /* Luhn mod N: the sum of the doubled and plain digits, from the right
+     * (the rightmost is doubled, as the check comes after it), made a
+     * multiple of N. */
     uint64_t sum = 0;
-    bool twice = true;   /* the rightmost digit is doubled, the check comes after */
+    bool twice = true;
     for (size_t i = n; i-- > 0;) {
-        uint64_t v = (uint64_t)symbol(s, code[i]);
+        uint64_t d = v[i];
         if (twice) {
-            v *= 2;
-            v = v / s->nsym + v % s->nsym;
+            d *= 2;
+            d = d / N + d % N;
         }
-        sum += v;
+        sum += d;
         twice = !twice;
     }
-    return s->alphabet[(s->nsym - sum % s->nsym) % s->nsym];
+    return (unsigned)((N - sum % N) % N);
+}
+
+/* The check character of code[0..n), whose characters are all symbols. */
+static char check_char(const spec *s, const char *code, size_t n)
+{
+    uint8_t v[MAX_LENGTH];
+    for (size_t i = 0; i < n; i++)
+        v[i] = (uint8_t)symbol(s, code[i]);
+    return s->alphabet[check_of(s->nsym, v, n)];
 }
 
 CL_API bool cl_code_valid(const cl_code_spec *in, const char *code)
@@ -113,13 +141,28 @@ CL_API bool cl_code_valid(const cl_code_spec *in, const char *code)
  * Drawing
  * ------------------------------------------------------------------------ */
 
+/* Random bits, drawn from arc4random in blocks (each call takes a lock). */
+typedef struct pool {
+    uint64_t v[64];
+    size_t left;
+} pool;
+
+static uint64_t bits(pool *p)
+{
+    if (p->left == 0) {
+        arc4random_buf(p->v, sizeof p->v);
+        p->left = CL_COUNTOF(p->v);
+    }
+    return p->v[--p->left];
+}
+
 /* A uniform integer in [0, space): 64 random bits, rejected above the
  * largest multiple of space. */
-static uint64_t draw(uint64_t space)
+static uint64_t draw(pool *p, uint64_t space)
 {
     uint64_t limit = UINT64_MAX - (UINT64_MAX % space + 1) % space, r;
     do
-        arc4random_buf(&r, sizeof r);
+        r = bits(p);
     while (r > limit);
     return r % space;
 }
@@ -158,22 +201,23 @@ static bool drawn_add(drawn *d, uint64_t v)
     }
 }
 
-/* Writes the text of one code into out (no NUL); returns its length. */
-static size_t render(const spec *s, uint64_t head, char *out)
+/* Writes the text of one code, whose first s->head symbols are the digits
+ * of head, into out (no NUL); returns its length. */
+static size_t render(const spec *s, pool *p, uint64_t head, char *out)
 {
-    size_t k = 0;
-    memcpy(out, s->prefix, s->nprefix);
-    k = s->nprefix;
-    char *body = out + k;
+    uint8_t v[MAX_LENGTH];
     for (size_t i = s->head; i-- > 0;) {
-        body[i] = s->alphabet[head % s->nsym];
+        v[i] = (uint8_t)(head % s->nsym);
         head /= s->nsym;
     }
     for (size_t i = s->head; i < s->length; i++)
-        body[i] = s->alphabet[arc4random_uniform((uint32_t)s->nsym)];
-    k += s->length;
+        v[i] = (uint8_t)draw(p, s->nsym);
+    memcpy(out, s->prefix, s->nprefix);
+    size_t k = s->nprefix;
+    for (size_t i = 0; i < s->length; i++)
+        out[k++] = s->alphabet[v[i]];
     if (s->check)
-        out[k++] = check_char(s, body, s->length);
+        out[k++] = s->alphabet[check_of(s->nsym, v, s->length)];
     out[k++] = '\n';
     return k;
 }
@@ -209,20 +253,22 @@ CL_API cl_status cl_codes_generate(const cl_env *env, const cl_code_spec *in, si
     }
     size_t used = 0, line = s.nprefix + s.length + 2;
     rc = CL_OK;
+    pool bitpool = {{0}, 0};
     for (size_t i = 0; i < count && rc == CL_OK; i++) {
         uint64_t v;
         do
-            v = draw(s.space);
+            v = draw(&bitpool, s.space);
         while (!drawn_add(&d, v));
         if (used + line > 65536) {
             if (write(ud, buf, used) != 0)
                 rc = clE_set(err, CL_EIO, (cl_pos){0, 0, 0}, "cannot write the codes");
             used = 0;
         }
-        used += render(&s, v, buf + used);
+        used += render(&s, &bitpool, v, buf + used);
     }
     if (rc == CL_OK && used > 0 && write(ud, buf, used) != 0)
         rc = clE_set(err, CL_EIO, (cl_pos){0, 0, 0}, "cannot write the codes");
+    explicit_bzero(&bitpool, sizeof bitpool);
     clB_free(env, d.slots, d.cap * sizeof *d.slots);
     clB_free(env, buf, 65536);
     return (cl_status)rc;

@@ -29,7 +29,11 @@ CL_API void cl_context_clear(cl_context *ctx)
 {
     if (ctx == NULL)
         return;
-    clT_zone_free(ctx->env, ctx->zone);
+    clT_zone *spare = ctx->zone;
+    if (spare == NULL)
+        spare = ctx->spare;
+    else
+        clT_zone_free(ctx->env, ctx->spare);
     clB_arena_reset(&ctx->arena);
     const cl_env *env = ctx->env;
     clB_arena arena = ctx->arena;
@@ -43,6 +47,7 @@ CL_API void cl_context_clear(cl_context *ctx)
     ctx->usage.v = usage.v;
     ctx->usage.cap = usage.cap;
     ctx->exponent = -1;
+    ctx->spare = spare;
 }
 
 CL_API void cl_context_free(cl_context *ctx)
@@ -50,6 +55,7 @@ CL_API void cl_context_free(cl_context *ctx)
     if (ctx == NULL)
         return;
     clT_zone_free(ctx->env, ctx->zone);
+    clT_zone_free(ctx->env, ctx->spare);
     clB_arena_free(&ctx->arena);
     CL_VEC_FREE(ctx->env, ctx->items);
     CL_VEC_FREE(ctx->env, ctx->usage);
@@ -136,19 +142,33 @@ CL_API cl_status cl_context_set_now(cl_context *ctx, int64_t unix_seconds)
     return CL_OK;
 }
 
-CL_API cl_status cl_context_set_timezone(cl_context *ctx, const char *zone)
+int clX_set_zone(cl_context *ctx, const char *name, size_t n, cl_error *err)
 {
-    if (ctx == NULL)
-        return CL_EINVAL;
     clT_zone *z = NULL;
-    if (zone != NULL) {
-        int rc = clT_zone_load(ctx->env, zone, strlen(zone), &z, NULL);
-        if (rc != CL_OK)
-            return (cl_status)rc;
+    if (name != NULL) {
+        if (ctx->spare != NULL && strlen(ctx->spare->name) == n &&
+            memcmp(ctx->spare->name, name, n) == 0) {
+            z = ctx->spare;
+            ctx->spare = NULL;
+        } else if (ctx->zone != NULL && strlen(ctx->zone->name) == n &&
+                   memcmp(ctx->zone->name, name, n) == 0) {
+            return CL_OK;
+        } else {
+            int rc = clT_zone_load(ctx->env, name, n, &z, err);
+            if (rc != CL_OK)
+                return rc;
+        }
     }
     clT_zone_free(ctx->env, ctx->zone);
     ctx->zone = z;
     return CL_OK;
+}
+
+CL_API cl_status cl_context_set_timezone(cl_context *ctx, const char *zone)
+{
+    if (ctx == NULL)
+        return CL_EINVAL;
+    return (cl_status)clX_set_zone(ctx, zone, zone ? strlen(zone) : 0, NULL);
 }
 
 CL_API cl_status cl_context_set_currency(cl_context *ctx, const char *currency)
@@ -287,11 +307,45 @@ CL_API cl_status cl_context_add_item(cl_context *ctx, const char *sku, int64_t q
     return add_item(ctx, sku, strlen(sku), quantity, unit_price, index);
 }
 
+/* Records the path just added to line it's categories, and each of its
+ * ancestors, with their hashes. */
+static int add_prefixes(cl_context *ctx, clX_item *it)
+{
+    const clX_str *c = &it->categories.v[it->categories.n - 1];
+    uint32_t h = CLP_HASH_START;
+    for (uint32_t k = 0; k <= c->n; k++) {
+        if (k == c->n || c->p[k] == '/') {
+            if (it->nprefixes == it->prefixes_cap) {
+                uint32_t cap = it->prefixes_cap ? it->prefixes_cap * 2 : 4;
+                clX_prefix *v = clB_arena_alloc(&ctx->arena, cap * sizeof *v);
+                if (v == NULL)
+                    return CL_ENOMEM;
+                if (it->nprefixes)
+                    memcpy(v, it->prefixes, it->nprefixes * sizeof *v);
+                it->prefixes = v;
+                it->prefixes_cap = cap;
+            }
+            it->prefixes[it->nprefixes++] = (clX_prefix){c->p, k, clP_hash_final(h)};
+            if (k == c->n)
+                break;
+        }
+        h = clP_hash_step(h, (unsigned char)c->p[k], false);
+    }
+    return CL_OK;
+}
+
 CL_API cl_status cl_context_item_add_category(cl_context *ctx, size_t index, const char *path)
 {
     if (ctx == NULL || path == NULL || index >= ctx->items.n)
         return CL_EINVAL;
-    return (cl_status)list_add(ctx, &ctx->items.v[index].categories, path, strlen(path));
+    clX_item *it = &ctx->items.v[index];
+    uint32_t had = it->nprefixes;
+    int rc = list_add(ctx, &it->categories, path, strlen(path));
+    if (rc == CL_OK && (rc = add_prefixes(ctx, it)) != CL_OK) {
+        it->categories.n--;       /* as if the call had not been made */
+        it->nprefixes = had;
+    }
+    return (cl_status)rc;
 }
 
 CL_API cl_status cl_context_item_add_tag(cl_context *ctx, size_t index, const char *tag)
@@ -338,6 +392,16 @@ CL_API cl_status cl_context_set_usage(cl_context *ctx, const char *code, int64_t
 CL_API size_t cl_context_item_count(const cl_context *ctx)
 {
     return ctx ? ctx->items.n : 0;
+}
+
+CL_API const char *cl_context_currency(const cl_context *ctx)
+{
+    return ctx ? ctx->currency : "";
+}
+
+CL_API const char *cl_context_item_sku(const cl_context *ctx, size_t index)
+{
+    return ctx && index < ctx->items.n ? ctx->items.v[index].sku.p : NULL;
 }
 
 /* ------------------------------------------------------------------------

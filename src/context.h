@@ -18,12 +18,23 @@ typedef struct clX_list {
     uint32_t n, cap;
 } clX_list;
 
+/* A category path of a line, or one of its ancestors ("a/b" of "a/b/c"),
+ * with its hash (clP_hash, case kept), so that subtree matching looks up
+ * each without hashing it again. */
+typedef struct clX_prefix {
+    const char *p;         /* the category path's text (its first len bytes) */
+    uint32_t len;
+    uint32_t hash;
+} clX_prefix;
+
 typedef struct clX_item {
     clX_str sku;
     int64_t quantity;      /* > 0 */
     int64_t unit_price;    /* minor units, >= 0 */
     int64_t amount;        /* quantity x unit_price */
     clX_list categories;
+    clX_prefix *prefixes;  /* every category path and ancestor, in the arena */
+    uint32_t nprefixes, prefixes_cap;
     clX_list tags;
     uint8_t on_sale;
 } clX_item;
@@ -39,6 +50,9 @@ struct cl_context {
     uint8_t has_now;
     int64_t now;                      /* seconds since the epoch */
     clT_zone *zone;                   /* owned; NULL = none */
+    clT_zone *spare;                  /* owned: the zone of before the last clear, kept
+                                         so that contexts reused for the same shop do
+                                         not read the same tz file again */
     char currency[4];                 /* "" until set */
     int exponent;                     /* of currency, -1 until set */
     clX_str str[FLD_FIRST_INT];       /* string fields; FLD_CURRENCY mirrors currency */
@@ -59,6 +73,10 @@ struct cl_context {
 /* Fills ctx (cleared first) from a parsed JSON/YAML node. Errors carry the
  * node's position and path. */
 int clX_from_node(cl_context *ctx, const clY_doc *doc, const clY_node *node, cl_error *err);
+
+/* Sets the context's zone to name[0..n) (NULL: none), reusing the spare
+ * zone when it is the same one. CL_OK, CL_EZONE (err filled), CL_ENOMEM. */
+int clX_set_zone(cl_context *ctx, const char *name, size_t n, cl_error *err);
 
 /* The usage record of a code (case-insensitive), or NULL. */
 const clX_usage *clX_usage_of(const cl_context *ctx, const char *code, size_t n);

@@ -9,32 +9,71 @@
 
 #include <stdio.h>
 
+/* A step of the path to the value being read: built only when an error
+ * needs it (most contexts have none, and formatting every step cost more
+ * than the rest of the reading). */
+typedef struct step {
+    const char *text;     /* ".sku", "now", or a key to put after a '.'; NULL: an index */
+    uint8_t dot;          /* put a '.' before text */
+    size_t index;
+} step;
+
 typedef struct reader {
     cl_context *ctx;
     const clY_doc *doc;
     cl_error *err;
+    step steps[16];
+    size_t nsteps;        /* may exceed 16: the deeper steps are not kept */
     char path[256];
-    size_t pathlen;
 } reader;
 
-static size_t push(reader *r, const char *fmt, ...) CL_PRINTF(2, 3);
-static size_t push(reader *r, const char *fmt, ...)
+static size_t push_step(reader *r, const char *text, bool dot, size_t index)
 {
-    size_t mark = r->pathlen;
-    va_list ap;
-    va_start(ap, fmt);
-    int k = vsnprintf(r->path + r->pathlen, sizeof r->path - r->pathlen, fmt, ap);
-    va_end(ap);
-    if (k > 0)
-        r->pathlen += (size_t)k < sizeof r->path - r->pathlen ? (size_t)k
-                                                               : sizeof r->path - r->pathlen - 1;
+    size_t mark = r->nsteps;
+    if (r->nsteps < CL_COUNTOF(r->steps))
+        r->steps[r->nsteps] = (step){text, dot, index};
+    r->nsteps++;
     return mark;
+}
+
+/* A literal step (".sku", "now"). */
+static size_t push(reader *r, const char *text)
+{
+    return push_step(r, text, false, 0);
+}
+
+/* ".key" */
+static size_t push_key(reader *r, const char *key)
+{
+    return push_step(r, key, true, 0);
+}
+
+/* "[i]" */
+static size_t push_index(reader *r, size_t i)
+{
+    return push_step(r, NULL, false, i);
 }
 
 static void pop(reader *r, size_t mark)
 {
-    r->pathlen = mark;
-    r->path[mark] = '\0';
+    r->nsteps = mark;
+}
+
+/* The path of the steps, into r->path. */
+static const char *path_of(reader *r)
+{
+    size_t k = 0, n = r->nsteps < CL_COUNTOF(r->steps) ? r->nsteps : CL_COUNTOF(r->steps);
+    r->path[0] = '\0';
+    for (size_t i = 0; i < n && k + 1 < sizeof r->path; i++) {
+        const step *s = &r->steps[i];
+        int w = s->text == NULL ? snprintf(r->path + k, sizeof r->path - k, "[%zu]", s->index)
+                                : snprintf(r->path + k, sizeof r->path - k, "%s%s",
+                                           s->dot ? "." : "", s->text);
+        if (w < 0)
+            break;
+        k += (size_t)w < sizeof r->path - k ? (size_t)w : sizeof r->path - k - 1;
+    }
+    return r->path;
 }
 
 static int fail(reader *r, const clY_node *node, int code, const char *fmt, ...) CL_PRINTF(4, 5);
@@ -45,7 +84,7 @@ static int fail(reader *r, const clY_node *node, int code, const char *fmt, ...)
     va_start(ap, fmt);
     clE_vset(r->err, code, pos, fmt, ap);
     va_end(ap);
-    clE_path(r->err, r->path);
+    clE_path(r->err, path_of(r));
     return code;
 }
 
@@ -152,7 +191,7 @@ static int strings(reader *r, const clY_node *n, int (*add)(reader *, size_t, co
     }
     for (size_t i = 0; i < count; i++) {
         const char *s;
-        size_t mark = n->kind == CLY_SEQ ? push(r, "[%zu]", i) : r->pathlen;
+        size_t mark = n->kind == CLY_SEQ ? push_index(r, i) : r->nsteps;
         int rc = text(r, v[i], &s);
         if (rc == CL_OK)
             rc = status(r, v[i], add(r, index, s));
@@ -207,7 +246,7 @@ static int section(reader *r, const clY_node *n, const section_field *f, size_t 
         const clY_node *v = clY_get(n, f[i].key);
         if (is_null(v))
             continue;
-        size_t mark = push(r, ".%s", f[i].key);
+        size_t mark = push_key(r, f[i].key);
         const char *s;
         int64_t x;
         switch (f[i].type) {
@@ -346,7 +385,7 @@ static int items(reader *r, const clY_node *n)
     if (n->kind != CLY_SEQ)
         return fail(r, n, CL_ETYPE, "expected a list of lines, found %s", clY_kind_name(n));
     for (uint32_t i = 0; i < n->n; i++) {
-        size_t mark = push(r, "[%u]", i);
+        size_t mark = push_index(r, i);
         int rc = item(r, n->items[i]);
         pop(r, mark);
         if (rc != CL_OK)
@@ -363,14 +402,14 @@ static int usage(reader *r, const clY_node *n)
         return fail(r, n, CL_ETYPE, "expected an object of codes, found %s", clY_kind_name(n));
     for (uint32_t i = 0; i < n->n; i++) {
         const clY_node *code = n->items[2 * i], *v = n->items[2 * i + 1];
-        size_t mark = push(r, ".%s", code->str);
+        size_t mark = push_key(r, code->str);
         int64_t x[3] = {0, 0, 0};
         int rc = check_keys(r, v, keys, CL_COUNTOF(keys));
         for (int k = 0; k < 3 && rc == CL_OK; k++) {
             const clY_node *f = clY_get(v, keys[k]);
             if (is_null(f))
                 continue;
-            size_t m2 = push(r, ".%s", keys[k]);
+            size_t m2 = push_key(r, keys[k]);
             rc = k < 2 ? integer(r, f, 0, &x[k]) : amount(r, f, &x[k]);
             pop(r, m2);
         }
@@ -418,7 +457,7 @@ static int head(reader *r, const clY_node *n)
     if (rc == CL_OK && !is_null(tz)) {
         mark = push(r, "timezone");
         if ((rc = text(r, tz, &s)) == CL_OK) {
-            rc = clT_zone_load(r->ctx->env, s, tz->n, &r->ctx->zone, r->err);
+            rc = clX_set_zone(r->ctx, s, tz->n, r->err);
             if (rc != CL_OK)
                 rc = fail(r, tz, rc, "unknown time zone \"%s\"", s);
         }
@@ -443,7 +482,7 @@ int clX_from_node(cl_context *ctx, const clY_doc *doc, const clY_node *node, cl_
         const clY_node *v = clY_get(node, parts[i].key);
         if (is_null(v))
             continue;
-        size_t mark = push(&r, "%s", parts[i].key);
+        size_t mark = push(&r, parts[i].key);
         rc = parts[i].read(&r, v);
         pop(&r, mark);
     }
@@ -465,7 +504,32 @@ CL_API cl_status cl_context_parse(cl_context *ctx, const char *text_, size_t len
     if (ctx == NULL || (text_ == NULL && len > 0))
         return (cl_status)clE_set(err, CL_EINVAL, (cl_pos){0, 0, 0}, "no context given");
     clY_doc doc;
-    int rc = clY_load(ctx->env, text_ ? text_ : "", len, &doc, err);
+    const char *text = text_ ? text_ : "";
+    size_t i = len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+    while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r'))
+        i++;
+    int rc;
+    if (i < len && text[i] == '{') {
+        /* JSON, read by the fast JSON reader; a flow-style YAML mapping that
+         * is not JSON goes to libyaml, and when that fails too the JSON
+         * reader's error is the one reported. */
+        rc = clJ_load(ctx->env, text, len, &doc, err);
+        if (rc == CL_ESYNTAX) {
+            clY_doc ydoc;
+            cl_error yerr;
+            if (clY_load(ctx->env, text, len, &ydoc, &yerr) == CL_OK) {
+                clY_free(&doc);
+                doc = ydoc;       /* the tree and its arena move over */
+                clE_clear(err);
+                clE_source(err, "<context>");
+                rc = CL_OK;
+            } else {
+                clY_free(&ydoc);
+            }
+        }
+    } else {
+        rc = clY_load(ctx->env, text, len, &doc, err);
+    }
     if (rc == CL_OK && doc.nroots != 1)
         rc = clE_set(err, CL_ESYNTAX, (cl_pos){1, 1, 0}, "expected one JSON object");
     if (rc == CL_OK)

@@ -214,7 +214,7 @@ const char *clL_msg(clL_state *L, const char *fmt, ...)
         memcpy(buf + n - 3, "...", 3);
     const char *r = clB_arena_strndup(L->b->arena, buf, n);
     if (r == NULL) {
-        L->oom = true;
+        L->oom = 1;
         return no_memory_text;
     }
     return r;
@@ -239,7 +239,7 @@ const char *clL_join(clL_state *L, const clY_node *list, const char *last_sep)
     const char *r = ok ? clB_arena_strndup(L->b->arena, s.p ? s.p : "", s.n) : NULL;
     clB_str_free(L->b->env, &s);
     if (r == NULL) {
-        L->oom = true;
+        L->oom = 1;
         return no_memory_text;
     }
     return r;

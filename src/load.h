@@ -26,7 +26,7 @@ typedef struct clL_state {
     uint32_t zone;         /* file zone index, CL_NONE = none */
     uint32_t ncalendars_named; /* calendars defined so far */
     uint64_t depth;        /* condition nesting */
-    bool oom;              /* a message could not be allocated: the load fails */
+    uint8_t oom;           /* a message could not be made: the load fails with CL_ENOMEM */
 } clL_state;
 
 /* ------------------------------------------------------------------------

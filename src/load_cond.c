@@ -128,20 +128,26 @@ static int every_pred(clL_state *L, const clY_node *map, const clY_node *v, pred
     int rc = clL_int(L, v, 1, INT64_MAX, &n);
     const clY_node *off = clY_get(map, "offset");
     if (rc == CL_OK && off != NULL) {
+        /* offset is beside every, not under it: swap the last path key */
+        const char *dot = strrchr(L->path, '.');
+        clL_pop(L, dot ? (size_t)(dot - L->path) : 0);
         size_t mark = clL_push_key(L, "offset");
         rc = clL_int(L, off, INT64_MIN / 2, INT64_MAX / 2, &k);
         clL_pop(L, mark);
+        clL_push_key(L, "every");
     }
     if (rc == CL_OK)
         rc = clC_int2(L->b, n, k, &p->arg);
     if (rc != CL_OK)
         return rc;
+    int64_t k1, k2;
     if (k == 0)
         p->phrase = clL_msg(L, "a multiple of %lld", (long long)n);
-    else
+    else if (clM_add(k, n, &k1) && clM_add(k1, n, &k2))
         p->phrase = clL_msg(L, "%lld, %lld, %lld, ... (every %lld from %lld)", (long long)k,
-                            (long long)(k + n), (long long)(k + 2 * n), (long long)n,
-                            (long long)k);
+                            (long long)k1, (long long)k2, (long long)n, (long long)k);
+    else
+        p->phrase = clL_msg(L, "every %lld from %lld", (long long)n, (long long)k);
     return rc;
 }
 
@@ -554,7 +560,7 @@ static int filter_tags(clL_state *L, const clY_node *v, clP_filter *f, char *des
 static int filter_key(clL_state *L, const char *key, const clY_node *v, clP_filter *f,
                       char *desc, size_t size)
 {
-    const char *ph = "";
+    const char *ph = "";   /* filter_preds leaves it unset when it fails */
     int rc = CL_OK;
     if (strcmp(key, "sku") == 0) {
         rc = filter_preds(L, v, VT_STR, &f->sku_first, &f->sku_count, &ph);

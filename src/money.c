@@ -324,6 +324,15 @@ bool clM_muldiv(int64_t a, int64_t b, int64_t c, int64_t *quot, int64_t *rem)
     if (a < 0 || b < 0 || c <= 0)
         return false;
     u128 p = (u128)(uint64_t)a * (uint64_t)b;
+    if ((uint64_t)(p >> 64) == 0) {
+        /* The usual case: one 64-bit division, not a 128-bit one. */
+        uint64_t p64 = (uint64_t)p, q64 = p64 / (uint64_t)c;
+        if (q64 > (uint64_t)INT64_MAX)
+            return false;
+        *quot = (int64_t)q64;
+        *rem = (int64_t)(p64 - q64 * (uint64_t)c);
+        return true;
+    }
     u128 q = p / (uint64_t)c;
     if (q > (u128)INT64_MAX)
         return false;
@@ -436,31 +445,39 @@ static bool weight_sum(const int64_t *weights, size_t n, int64_t *sum)
     return true;
 }
 
-/*
- * Largest remainder (SPEC section 2). Line i's exact share is
- * weights[i] * total / sum; every remainder shares the denominator sum, so
- * they compare exactly as integers. shares[] first holds the remainders
- * (sorted on through scratch), then the floors, and finally the floors plus
- * one for the first `left` lines in claims order. left is below the number
- * of lines with a non-zero remainder, so a zero weight never gets a unit,
- * and a floor with a remainder is below its weight, so no share exceeds it.
- */
-bool clM_allocate(int64_t total, const int64_t *weights, size_t n, int64_t *shares,
-                  size_t *scratch)
+/* Hands the `left` leftover units out in claims order for a few lines
+ * (n <= 64): their order by insertion sort, on the stack. rem[] holds the
+ * remainders (in scratch). */
+static void hand_out_few(int64_t left, const int64_t *weights, size_t n, int64_t *shares,
+                         const size_t *rem)
 {
-    int64_t sum, q, r, left = total;
-    if (total < 0 || !weight_sum(weights, n, &sum) || total > sum)
-        return false;
-    if (sum == 0) { /* then total == 0 */
-        for (size_t i = 0; i < n; i++)
-            shares[i] = 0;
-        return true;
+    uint8_t order[64];
+    for (size_t i = 0; i < n; i++) {
+        size_t j = i;
+        /* Move line i before every line it beats: larger remainder, then
+         * larger weight; equal ones keep their index order. */
+        while (j > 0 && (rem[i] > rem[order[j - 1]] ||
+                         (rem[i] == rem[order[j - 1]] && weights[i] > weights[order[j - 1]]))) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = (uint8_t)i;
     }
+    for (int64_t k = 0; k < left; k++)
+        shares[order[k]]++;
+}
+
+/* Largest remainder by sorting: the remainders in shares[] and the lines'
+ * order in scratch, then the floors again and a unit for each of the first
+ * `left` lines. */
+static bool allocate_sorted(int64_t total, int64_t sum, int64_t left, const int64_t *weights,
+                            size_t n, int64_t *shares, size_t *scratch)
+{
+    int64_t q, r;
     for (size_t i = 0; i < n; i++) {
         if (!clM_muldiv(weights[i], total, sum, &q, &r))
-            return false; /* unreachable: q <= weights[i] */
+            return false;
         shares[i] = r;
-        left -= q;
         scratch[i] = i;
     }
     claims c = {shares, weights};
@@ -473,6 +490,57 @@ bool clM_allocate(int64_t total, const int64_t *weights, size_t n, int64_t *shar
     for (size_t k = 0; k < (size_t)left; k++)
         shares[scratch[k]]++;
     return true;
+}
+
+/*
+ * Largest remainder (SPEC section 2). Line i's exact share is
+ * weights[i] * total / sum; every remainder shares the denominator sum, so
+ * they compare exactly as integers. The floors go to shares[]; `left`
+ * leftover units then go one each to the first lines in claims order: when
+ * they are few, by repeated scans over the remainders (kept in scratch),
+ * else by sorting. left is below the number of lines with a non-zero
+ * remainder, so a zero weight never gets a unit, and a floor with a
+ * remainder is below its weight, so no share exceeds it.
+ */
+bool clM_allocate(int64_t total, const int64_t *weights, size_t n, int64_t *shares,
+                  size_t *scratch)
+{
+    int64_t sum, q, r, left = total;
+    if (total < 0 || !weight_sum(weights, n, &sum) || total > sum)
+        return false;
+    if (sum == 0) { /* then total == 0 */
+        for (size_t i = 0; i < n; i++)
+            shares[i] = 0;
+        return true;
+    }
+    /* A remainder (below sum) fits in scratch's size_t on 64-bit systems. */
+    bool keep = SIZE_MAX >= (uint64_t)INT64_MAX;
+    if ((uint64_t)total <= UINT64_MAX / (uint64_t)sum) {
+        /* No product passes 64 bits: plain division. */
+        for (size_t i = 0; i < n; i++) {
+            uint64_t p = (uint64_t)weights[i] * (uint64_t)total;
+            shares[i] = (int64_t)(p / (uint64_t)sum);
+            if (keep)
+                scratch[i] = (size_t)(p % (uint64_t)sum);
+            left -= shares[i];
+        }
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            if (!clM_muldiv(weights[i], total, sum, &q, &r))
+                return false; /* unreachable: q <= weights[i] */
+            shares[i] = q;
+            if (keep)
+                scratch[i] = (size_t)r;
+            left -= q;
+        }
+    }
+    if (left == 0)
+        return true;
+    if (keep && n <= 64) {
+        hand_out_few(left, weights, n, shares, scratch);
+        return true;
+    }
+    return allocate_sorted(total, sum, left, weights, n, shares, scratch);
 }
 
 /* ------------------------------------------------------------------------

@@ -196,7 +196,7 @@ static void list_filters(out *o, const clP_unit *u)
     static const char *const sk[SP__COUNT] = {"eq", "ne", "in", "not_in", "prefix", "matches"};
     for (uint32_t i = 0; i < u->n_filters; i++) {
         const clP_filter *f = &u->filters[i];
-        char buf[600], amount[32];
+        char buf[600];
         emit(o, "filter#%" PRIu32 ":", i);
         for (uint32_t k = 0; k < f->sku_count; k++) {
             const clP_spred *p = &u->spreds[f->sku_first + k];
@@ -227,9 +227,8 @@ static void list_filters(out *o, const clP_unit *u)
             emit(o, " on_sale %s;", f->on_sale == 1 ? "true" : "false");
         if (f->price_count)
             emit(o, " unit_price (%" PRIu32 " tests);", f->price_count);
-        clM_format(f->min_amount, 2, amount, sizeof amount);
-        emit(o, " min_quantity %" PRId64 "; min_amount %s minor units\n", f->min_quantity,
-             amount);
+        emit(o, " min_quantity %" PRId64 "; min_amount %" PRId64 "\n", f->min_quantity,
+             f->min_amount);
     }
 }
 

@@ -11,14 +11,10 @@
 
 uint32_t clP_hash(const char *s, size_t n, bool fold)
 {
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (fold && c >= 'A' && c <= 'Z')
-            c = (unsigned char)(c + ('a' - 'A'));
-        h = (h ^ c) * 16777619u;
-    }
-    return h ^ (h >> 15);
+    uint32_t h = CLP_HASH_START;
+    for (size_t i = 0; i < n; i++)
+        h = clP_hash_step(h, (unsigned char)s[i], fold);
+    return clP_hash_final(h);
 }
 
 bool clP_build_sets(clP_unit *u)
@@ -26,14 +22,16 @@ bool clP_build_sets(clP_unit *u)
     for (uint32_t i = 0; i < u->n_slots; i++)
         u->slots[i] = CL_NONE;
     for (uint32_t i = 0; i < u->n_sets; i++) {
-        const clP_set *s = &u->sets[i];
+        clP_set *s = &u->sets[i];
+        s->bloom = 0;
         if (s->count == 0)
             continue;
         uint32_t mask = s->nslots - 1, *slots = u->slots + s->slot;
         for (uint32_t k = 0; k < s->count; k++) {
             uint32_t str = u->items[s->first + k];
             const clP_str *m = &u->strs[str];
-            uint32_t h = clP_hash(u->pool + m->off, m->len, s->fold) & mask;
+            uint32_t full = clP_hash(u->pool + m->off, m->len, s->fold), h = full & mask;
+            s->bloom |= (uint64_t)1 << (full >> 26);
             for (uint32_t probes = 0; slots[h] != CL_NONE; h = (h + 1) & mask) {
                 const clP_str *o = &u->strs[slots[h]];
                 bool same = s->fold ? clB_ieq(u->pool + o->off, o->len, u->pool + m->off, m->len)
@@ -52,17 +50,7 @@ bool clP_set_has(const clP_unit *u, uint32_t set, const char *s, size_t n)
     const clP_set *st = &u->sets[set];
     if (st->nslots == 0)
         return false;
-    uint32_t mask = st->nslots - 1;
-    const uint32_t *slots = u->slots + st->slot;
-    for (uint32_t h = clP_hash(s, n, st->fold) & mask;; h = (h + 1) & mask) {
-        uint32_t str = slots[h];
-        if (str == CL_NONE)
-            return false;
-        const clP_str *m = &u->strs[str];
-        if (st->fold ? clB_ieq(u->pool + m->off, m->len, s, n)
-                     : clB_eq(u->pool + m->off, m->len, s, n))
-            return true;
-    }
+    return clP_set_has_hashed(u, set, clP_hash(s, n, st->fold), s, n);
 }
 
 bool clP_iset_has(const clP_unit *u, uint32_t iset, int64_t v)
@@ -209,7 +197,7 @@ CL_API cl_program *cl_program_link(const cl_env *env, const cl_program *const *p
     size_t nunits = 0, ncoupons = 0;
     for (size_t i = 0; i < n; i++) {
         if (programs[i] == NULL) {
-            clE_set(err, CL_EINVAL, (cl_pos){0, 0, 0}, "program %zu is NULL", i);
+            clE_set(err, CL_EINVAL, (cl_pos){0, 0, 0}, "program %zu to link is NULL", i);
             return NULL;
         }
         nunits += programs[i]->nunits;

@@ -120,6 +120,8 @@ typedef struct clP_set {
     uint32_t first, count;  /* members in items */
     uint32_t slot, nslots;  /* hash table; nslots a power of two */
     uint8_t fold;           /* members are lower case; look up ignoring case */
+    uint64_t bloom;         /* bit (hash >> 26) of every member's hash: a clear bit
+                               answers "not a member" without probing */
 } clP_set;
 
 /* A set of integers: ints[first .. first+count), ascending, no duplicates. */
@@ -333,8 +335,25 @@ static inline const clP_coupon *clP_coupon_of(const cl_program *p, size_t i, con
     return &(*u)->coupons[p->coupons[i].index];
 }
 
-/* Case-insensitive (when fold) FNV-1a hash of s[0..n). */
+/* Case-insensitive (when fold) FNV-1a hash of s[0..n): the steps below,
+ * from CLP_HASH_START, finished by clP_hash_final. */
 uint32_t clP_hash(const char *s, size_t n, bool fold);
+
+#define CLP_HASH_START 2166136261u
+
+static inline uint32_t clP_hash_step(uint32_t h, unsigned char c, bool fold)
+{
+    if (fold && c >= 'A' && c <= 'Z')
+        c = (unsigned char)(c + ('a' - 'A'));
+    return (h ^ c) * 16777619u;
+}
+
+static inline uint32_t clP_hash_final(uint32_t h)
+{
+    return h ^ (h >> 15);
+}
+
+
 
 /* Fills the hash slots of every set of u (u->slots must be sized). Returns
  * false when a set's members are not distinct. */
@@ -342,6 +361,27 @@ bool clP_build_sets(clP_unit *u);
 
 /* Whether set i of u contains s[0..n). */
 bool clP_set_has(const clP_unit *u, uint32_t set, const char *s, size_t n);
+
+/* clP_set_has() with the hash of s[0..n) already known (clP_hash with the
+ * set's fold). Inline: the VM's line filters call it per line. */
+static inline bool clP_set_has_hashed(const clP_unit *u, uint32_t set, uint32_t hash,
+                                      const char *s, size_t n)
+{
+    const clP_set *st = &u->sets[set];
+    if (!((st->bloom >> (hash >> 26)) & 1))
+        return false;
+    uint32_t mask = st->nslots - 1;
+    const uint32_t *slots = u->slots + st->slot;
+    for (uint32_t h = hash & mask;; h = (h + 1) & mask) {
+        uint32_t str = slots[h];
+        if (str == CL_NONE)
+            return false;
+        const clP_str *m = &u->strs[str];
+        if (st->fold ? clB_ieq(u->pool + m->off, m->len, s, n)
+                     : clB_eq(u->pool + m->off, m->len, s, n))
+            return true;
+    }
+}
 
 /* Whether iset i of u contains v (binary search). */
 bool clP_iset_has(const clP_unit *u, uint32_t iset, int64_t v);

@@ -46,13 +46,12 @@ void clR_env_free(cl_env *env)
 }
 
 pcre2_code *clR_compile(const cl_env *env, const char *pattern, size_t n, char *msg,
-                        size_t msgsize, size_t *offset, int *status)
+                        size_t msgsize, size_t *offset)
 {
     pcre2_compile_context *cctx = pcre2_compile_context_create(env->re_gctx);
     if (cctx == NULL) {
         snprintf(msg, msgsize, "out of memory");
-        *offset = 0;
-        *status = CL_ENOMEM;
+        *offset = CLR_OOM;
         return NULL;
     }
     int code = 0;
@@ -64,8 +63,7 @@ pcre2_code *clR_compile(const cl_env *env, const char *pattern, size_t n, char *
         if (pcre2_get_error_message(code, buf, sizeof buf) < 0)
             snprintf((char *)buf, sizeof buf, "error %d", code);
         snprintf(msg, msgsize, "%s", (const char *)buf);
-        *offset = off;
-        *status = code == PCRE2_ERROR_HEAP_FAILED ? CL_ENOMEM : CL_EREGEX;
+        *offset = code == PCRE2_ERROR_HEAP_FAILED ? CLR_OOM : off;
         return NULL;
     }
     /* JIT is an optimisation: where it is unavailable the interpreter runs. */

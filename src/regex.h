@@ -19,11 +19,14 @@
 bool clR_env_init(cl_env *env);
 void clR_env_free(cl_env *env);
 
+/* What clR_compile() puts in *offset when it failed for want of memory. */
+#define CLR_OOM SIZE_MAX
+
 /* Compiles pattern[0..n). On failure returns NULL and fills msg (a PCRE2
- * message), *offset (the offending byte of the pattern) and *status:
- * CL_ENOMEM when PCRE2 ran out of memory, else CL_EREGEX. */
+ * message) and *offset (the offending byte of the pattern, or CLR_OOM when
+ * memory ran out). */
 pcre2_code *clR_compile(const cl_env *env, const char *pattern, size_t n, char *msg,
-                        size_t msgsize, size_t *offset, int *status);
+                        size_t msgsize, size_t *offset);
 
 /* Per-VM matching state. */
 typedef struct clR_matcher {

@@ -79,9 +79,11 @@ bool clR_reason_addf(cl_result *r, int code, uint32_t line, const char *fmt, ...
     return true;
 }
 
-bool clR_line_add(cl_result *r, uint32_t index, int64_t amount)
+bool clR_line_add(cl_result *r, uint32_t index, int64_t amount, const char *sku, size_t n)
 {
-    clR_line l = {index, amount};
+    clR_line l = {index, amount, r->text.n};
+    if (!clB_str_append(r->env, &r->text, sku, n) || !clB_str_append(r->env, &r->text, "", 1))
+        return false;
     if (!CL_PUSH(r->env, r->lines, l))
         return false;
     r->out.v[r->out.n - 1].line_count++;
@@ -274,9 +276,11 @@ static void joutcome(jw *w, const cl_result *r, size_t i, const char *indent)
     puts_(w, "  \"lines\": [");
     for (uint32_t k = 0; k < o->line_count; k++) {
         const clR_line *l = &r->lines.v[o->line_first + k];
-        snprintf(buf, sizeof buf, "%s{ \"index\": %" PRIu32 ", \"discount\": ", k ? ", " : " ",
+        snprintf(buf, sizeof buf, "%s{ \"index\": %" PRIu32 ", \"sku\": ", k ? ", " : " ",
                  l->index);
         puts_(w, buf);
+        jstr(w, r->text.p + l->sku);
+        puts_(w, ", \"discount\": ");
         jamount(w, l->amount);
         puts_(w, " }");
     }

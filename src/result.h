@@ -10,6 +10,7 @@
 typedef struct clR_line {
     uint32_t index;       /* line of the context */
     int64_t amount;       /* discount on it, > 0 */
+    size_t sku;           /* the line's SKU, copied into the result's text */
 } clR_line;
 
 typedef struct clR_reason {
@@ -53,7 +54,8 @@ bool clR_reason_add(cl_result *r, int code, uint32_t line, const char *msg);
 /* Appends a reason with a message made now. */
 bool clR_reason_addf(cl_result *r, int code, uint32_t line, const char *fmt, ...)
     CL_PRINTF(4, 5);
-/* Appends a line share to the newest outcome. */
-bool clR_line_add(cl_result *r, uint32_t index, int64_t amount);
+/* Appends a line share to the newest outcome, with a copy of the line's
+ * SKU (sku[0..n)) for the JSON of SPEC 5. */
+bool clR_line_add(cl_result *r, uint32_t index, int64_t amount, const char *sku, size_t n);
 
 #endif /* CL_RESULT_H */

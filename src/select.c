@@ -48,6 +48,7 @@ typedef struct cand {
     int64_t alone;            /* discount + shipping discount on the original cart */
     int64_t ub;               /* the most it can add after any others */
     size_t elig;              /* its eligible lines: offset into sel.elig */
+    size_t lines, nlines;     /* the same as indexes: offset into sel.lines, and count */
     uint32_t gid;             /* its group's number, CL_NONE for none */
     uint8_t smooth;           /* computes on the remainder as a whole */
 } cand;
@@ -56,10 +57,12 @@ typedef struct sel {
     cl_result scratch;        /* every candidate's conditions */
     CL_VEC(cand) cands;       /* applicable candidates */
     CL_VEC(uint8_t) elig;     /* each candidate's eligible lines */
+    CL_VEC(uint32_t) lines;   /* the same as lists of line indexes */
     CL_VEC(int64_t) mem;      /* remainders for each depth, line shares, bounds */
     CL_VEC(size_t) idx;       /* current and best choices */
     CL_VEC(uint32_t) groups;  /* how many taken per group number */
     CL_VEC(int64_t) gmax;     /* the groups' largest bounds */
+    CL_VEC(uint32_t) csr;     /* the search's lines to candidates */
 } sel;
 
 void clS_free(cl_vm *vm);
@@ -71,10 +74,12 @@ void clS_free(cl_vm *vm)
     clR_free(&s->scratch);
     CL_VEC_FREE(vm->env, s->cands);
     CL_VEC_FREE(vm->env, s->elig);
+    CL_VEC_FREE(vm->env, s->lines);
     CL_VEC_FREE(vm->env, s->mem);
     CL_VEC_FREE(vm->env, s->idx);
     CL_VEC_FREE(vm->env, s->groups);
     CL_VEC_FREE(vm->env, s->gmax);
+    CL_VEC_FREE(vm->env, s->csr);
     clB_free(vm->env, s, sizeof *s);
     vm->sel = NULL;
 }
@@ -86,7 +91,9 @@ void clS_free(cl_vm *vm)
 static int begin(cl_vm *vm, const cl_program *p, const cl_context *ctx, cl_error *err)
 {
     clE_clear(err);
-    vm->err = err;
+    /* the VM reads error codes back from vm->err: give it one always */
+    vm->err = err != NULL ? err : &vm->scratch_err;
+    clE_clear(vm->err);
     if (p == NULL || ctx == NULL)
         return clE_set(err, CL_EINVAL, (cl_pos){0, 0, 0}, "no program or no context");
     if (!ctx->has_now || ctx->exponent < 0)
@@ -111,14 +118,26 @@ static void original(const cl_context *ctx, int64_t *rem)
 }
 
 /* Fills the newest outcome's amounts from a computed discount. */
-static int record_discount(cl_vm *vm, const int64_t *lines, size_t n, int64_t total, int64_t ship)
+static int record_discount(cl_vm *vm, const cl_context *ctx, const int64_t *lines, size_t n,
+                           int64_t total, int64_t ship)
 {
-    clR_outcome *o = &vm->res.out.v[vm->res.out.n - 1];
+    cl_result *r = &vm->res;
+    clR_outcome *o = &r->out.v[r->out.n - 1];
     o->discount = total;
     o->shipping = ship;
+    if (total == 0)
+        return CL_OK;
+    if (!CL_RESERVE(r->env, r->lines, n))
+        return clE_set(vm->err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
     for (size_t i = 0; i < n; i++)
-        if (lines[i] != 0 && !clR_line_add(&vm->res, (uint32_t)i, lines[i]))
-            return clE_set(vm->err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
+        if (lines[i] != 0) {
+            const clX_str *sku = &ctx->items.v[i].sku;
+            clR_line l = {(uint32_t)i, lines[i], r->text.n};
+            if (!clB_str_append(r->env, &r->text, sku->p, sku->n + 1))
+                return clE_set(vm->err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
+            r->lines.v[r->lines.n++] = l;
+        }
+    o->line_count = (uint32_t)(r->lines.n - o->line_first);
     return CL_OK;
 }
 
@@ -152,9 +171,11 @@ static int eval_one(cl_vm *vm, const cl_program *p, size_t i, const cl_context *
         return locate(vm, u, c, rc);
     int64_t *rem = vm->s.c, total, ship;
     original(ctx, rem);
-    rc = clD_compute(vm, u, c, ctx, rem, ctx->has_shipping ? ctx->shipping : 0, lines, &total,
-                     &ship);
-    return rc == CL_OK ? record_discount(vm, lines, ctx->items.n, total, ship)
+    /* The TARGET check that made it applicable left its eligible lines in
+     * vm->s.elig, on this same original cart. */
+    rc = clD_compute_with(vm, u, c, ctx, vm->s.elig, rem, ctx->has_shipping ? ctx->shipping : 0,
+                          lines, &total, &ship);
+    return rc == CL_OK ? record_discount(vm, ctx, lines, ctx->items.n, total, ship)
                        : locate(vm, u, c, rc);
 }
 
@@ -167,10 +188,8 @@ CL_API cl_status cl_vm_eval_some(cl_vm *vm, const cl_program *p, const cl_contex
     int rc = begin(vm, p, ctx, err);
     if (rc != CL_OK)
         return (cl_status)rc;
-    size_t lines_n = ctx->items.n + 1;
-    int64_t *lines = clB_alloc(vm->env, lines_n * sizeof *lines);
-    if (lines == NULL)
-        return (cl_status)clE_set(err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
+    /* begin() sized the scratch arrays for the context's lines. */
+    int64_t *lines = vm->s.shares;
     for (size_t k = 0; k < n && rc == CL_OK; k++) {
         size_t i = indexes ? indexes[k] : k;
         if (i >= p->ncoupons)
@@ -178,7 +197,6 @@ CL_API cl_status cl_vm_eval_some(cl_vm *vm, const cl_program *p, const cl_contex
         else
             rc = eval_one(vm, p, i, ctx, flags, lines);
     }
-    clB_free(vm->env, lines, lines_n * sizeof *lines);
     if (rc != CL_OK) {
         clR_reset(&vm->res);
         return (cl_status)rc;
@@ -203,6 +221,10 @@ typedef struct search {
     const cl_context *ctx;
     const cand *c;            /* stackable candidates in application order */
     const uint8_t *elig;      /* the candidates' eligible lines */
+    const uint32_t *elig_lines; /* and as indexes */
+    int64_t *esum;            /* [j]: what is left of c[j]'s eligible lines now */
+    const uint32_t *line_first; /* [i]..[i+1]: the candidates eligible on line i */
+    const uint32_t *line_cands; /* (indexes into c) */
     size_t n;
     size_t lines;             /* lines in the cart */
     int64_t *rem;             /* (n + 1) rows of `lines` remainders */
@@ -309,28 +331,28 @@ static int64_t bound_now(const search *s, size_t j)
 {
     const cand *c = &s->c[j];
     const clP_discount *d = &c->u->discounts[c->c->discount];
-    size_t L = s->lines;
-    int64_t base;
-    if (d->target == TG_SHIPPING) {
-        base = s->ship[s->ncur];
-    } else {
-        const uint8_t *el = s->elig + c->elig;
-        const int64_t *rem = s->rem + s->ncur * L;
-        base = 0;
-        for (size_t i = 0; i < L; i++)
-            base += el[i] ? rem[i] : 0;
-    }
+    int64_t base = d->target == TG_SHIPPING ? s->ship[s->ncur] : s->esum[j];
     int64_t v = base;
-    if (d->kind == DK_PERCENT || d->kind == DK_FREE_SHIPPING)
-        v = clM_percent(base, d->value, CLM_UP);
-    else if (d->kind == DK_AMOUNT && d->value < base)
+    if (d->kind == DK_PERCENT || d->kind == DK_FREE_SHIPPING) {
+        /* Rounded up: a bound. The cheap way when it cannot overflow. */
+        v = base <= INT64_MAX / 10000 ? (base * d->value + 9999) / 10000
+                                      : clM_percent(base, d->value, CLM_UP);
+    } else if (d->kind == DK_AMOUNT && d->value < base) {
         v = d->value;
+    }
     return v < c->ub ? v : c->ub;
+}
+
+/* The largest ub of group g's members among c[k..n). */
+static int64_t group_max(const search *s, uint32_t g, size_t k)
+{
+    return s->gmax ? s->gmax[(size_t)g * (s->n + 1) + k] : s->gmax_all[g];
 }
 
 /* An upper bound of what c[k..n) can add to the current choice, with
  * groups or max_coupons: at most one per group not yet taken (its member
- * that could take the most), and only the largest ones that still fit. */
+ * that could take the most off the current remainder), and only the
+ * largest ones that still fit. */
 static int64_t suffix_bound(search *s, size_t k)
 {
     if (!s->refined)
@@ -361,12 +383,6 @@ static int64_t suffix_bound(search *s, size_t k)
     for (size_t i = 0; i < m && i < room; i++)
         sum += s->vals[i];
     return sum;
-}
-
-/* The largest ub of group g's members among c[k..n). */
-static int64_t group_max(const search *s, uint32_t g, size_t k)
-{
-    return s->gmax ? s->gmax[(size_t)g * (s->n + 1) + k] : s->gmax_all[g];
 }
 
 /* What taking every one of c[k..n) on top of the current choice adds: when
@@ -452,6 +468,19 @@ static bool hopeless(const search *s, size_t k, int64_t bound, bool tie_only)
 
 static void dfs(search *s, size_t k, bool tie_only);
 
+/* Moves every candidate's eligible remainder by sign x what a coupon took
+ * off each line between rows rem and next (only its lines changed). */
+static void shift_esums(search *s, const int64_t *rem, const int64_t *next, int sign)
+{
+    for (size_t i = 0; i < s->lines; i++) {
+        int64_t delta = rem[i] - next[i];
+        if (delta == 0)
+            continue;
+        for (uint32_t k = s->line_first[i]; k < s->line_first[i + 1]; k++)
+            s->esum[s->line_cands[k]] += sign * delta;
+    }
+}
+
 /* Takes candidate k on top of the current choice and searches on; false
  * when k would take nothing off (and so was not taken). */
 static bool take(search *s, size_t k)
@@ -468,6 +497,7 @@ static bool take(search *s, size_t k)
         return false;
     for (size_t i = 0; i < L; i++)
         next[i] = rem[i] - s->tmp[i];
+    shift_esums(s, rem, next, -1);
     s->ship[d + 1] = s->ship[d] - ship;
     s->left[d + 1] = s->left[d] - total - ship;
     s->cur[s->ncur++] = k;
@@ -482,6 +512,7 @@ static bool take(search *s, size_t k)
         s->gtaken[c->gid]--;
     s->ncur--;
     s->cur_total -= total + ship;
+    shift_esums(s, rem, next, 1);
     return true;
 }
 
@@ -597,22 +628,28 @@ static int gather_one(cl_vm *vm, sel *s, const cl_program *p, size_t i, const cl
     if (!c->automatic && !clX_entered(ctx, clP_text(u, c->code), u->strs[c->code].len))
         return CL_OK;
     int rc = eval_one(vm, p, i, ctx, CL_EVAL_ENTERED, lines);
-    if (rc != CL_OK) /* there may be no outcome (out of memory making it) */
-        return rc;
+    if (rc != CL_OK)
+        return rc; /* there may be no outcome to look at */
     const clR_outcome *o = &vm->res.out.v[vm->res.out.n - 1];
     if (!o->applicable)
-        return rc;
+        return CL_OK;
     size_t L = ctx->items.n;
-    cand x = {i, u, c, vm->res.out.n - 1, o->discount + o->shipping, 0, s->elig.n, CL_NONE,
-              is_smooth(u, c)};
-    if (!CL_RESERVE(vm->env, s->elig, L ? L : 1) || !CL_PUSH(vm->env, s->cands, x))
+    cand x = {i, u, c, vm->res.out.n - 1, o->discount + o->shipping, 0, s->elig.n,
+              s->lines.n, 0, CL_NONE, is_smooth(u, c)};
+    if (!CL_RESERVE(vm->env, s->elig, L ? L : 1) || !CL_RESERVE(vm->env, s->lines, L ? L : 1) ||
+        !CL_PUSH(vm->env, s->cands, x))
         return clE_set(vm->err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
     /* eval_one left this coupon's eligible lines in vm->s.elig. */
     if (u->discounts[c->discount].target != TG_SHIPPING && L > 0)
         memcpy(s->elig.v + s->elig.n, vm->s.elig, L);
     else if (L > 0)
         memset(s->elig.v + s->elig.n, 0, L);
+    cand *k0 = &s->cands.v[s->cands.n - 1];
+    for (size_t l = 0; l < L; l++)
+        if (s->elig.v[s->elig.n + l])
+            s->lines.v[s->lines.n + k0->nlines++] = (uint32_t)l;
     s->elig.n += L;
+    s->lines.n += k0->nlines;
     cand *k = &s->cands.v[s->cands.n - 1];
     k->ub = clD_upper_bound(u, c, ctx, s->elig.v + k->elig, k->alone);
     return CL_OK;
@@ -636,6 +673,7 @@ static int gather(cl_vm *vm, sel *s, const cl_program *p, const cl_context *ctx,
     clR_reset(&vm->res);
     s->cands.n = 0;
     s->elig.n = 0;
+    s->lines.n = 0;
     int rc = CL_OK;
     for (size_t k = 0; k < n && rc == CL_OK; k++)
         rc = gather_one(vm, s, p, which ? which[k] : k, ctx, lines);
@@ -647,7 +685,7 @@ static int gather(cl_vm *vm, sel *s, const cl_program *p, const cl_context *ctx,
 /* Sizes the search's arrays for n stackables and L lines. */
 static int prepare(cl_vm *vm, sel *s, search *x, size_t n, size_t L)
 {
-    size_t need = (n + 2) * L + 5 * (n + 1) + L + 2 * n + 1;
+    size_t need = (n + 2) * L + 5 * (n + 1) + L + 3 * n + 1;
     s->mem.n = 0;
     s->idx.n = 0;
     s->groups.n = 0;
@@ -662,6 +700,7 @@ static int prepare(cl_vm *vm, sel *s, search *x, size_t n, size_t L)
     x->max_ub = x->ungrouped + (n + 1);
     x->tmp = x->max_ub + (n + 1);
     x->vals = x->tmp + L;
+    x->esum = x->vals + 2 * n;
     x->cur = s->idx.v;
     x->best = s->idx.v + n + 1;
     x->smooth_after = (uint8_t *)(s->idx.v + 2 * n + 2);
@@ -725,6 +764,40 @@ static uint32_t number_groups(search *x, cand *stack, size_t ns)
     return ngroups;
 }
 
+/* Which stackables are eligible on each line (CSR arrays), and each one's
+ * eligible amount on the original cart (x->rem's first row). */
+static int index_lines(cl_vm *vm, sel *s, search *x)
+{
+    size_t L = x->lines, total = 0;
+    for (size_t j = 0; j < x->n; j++)
+        total += x->c[j].nlines;
+    s->csr.n = 0;
+    if (!CL_RESERVE(vm->env, s->csr, L + 1 + total + 1))
+        return clE_set(vm->err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
+    uint32_t *first = s->csr.v, *cands = first + L + 1;
+    memset(first, 0, (L + 1) * sizeof *first);
+    for (size_t j = 0; j < x->n; j++)
+        for (size_t k = 0; k < x->c[j].nlines; k++)
+            first[x->elig_lines[x->c[j].lines + k] + 1]++;
+    for (size_t i = 0; i < L; i++)
+        first[i + 1] += first[i];
+    for (size_t j = 0; j < x->n; j++) {
+        x->esum[j] = 0;
+        for (size_t k = 0; k < x->c[j].nlines; k++) {
+            uint32_t line = x->elig_lines[x->c[j].lines + k];
+            cands[first[line]++] = (uint32_t)j;
+            x->esum[j] += x->rem[line];
+        }
+    }
+    /* The fill moved each start to the next line's: shift them back. */
+    for (size_t i = L; i > 0; i--)
+        first[i] = first[i - 1];
+    first[0] = 0;
+    x->line_first = first;
+    x->line_cands = cands;
+    return CL_OK;
+}
+
 /* Runs the search over the candidates; fills x->best / x->best_excl. */
 static int choose(cl_vm *vm, sel *s, const cl_program *p, const cl_context *ctx, search *x)
 {
@@ -746,6 +819,7 @@ static int choose(cl_vm *vm, sel *s, const cl_program *p, const cl_context *ctx,
     x->lines = ctx->items.n;
     x->max = p->max_coupons;
     x->elig = s->elig.v;
+    x->elig_lines = s->lines.v;
     int rc = prepare(vm, s, x, ns, ctx->items.n);
     if (rc != CL_OK)
         return rc;
@@ -779,6 +853,8 @@ static int choose(cl_vm *vm, sel *s, const cl_program *p, const cl_context *ctx,
                            !stack[k].c->stop;
     }
     original(ctx, x->rem);
+    if ((rc = index_lines(vm, s, x)) != CL_OK)
+        return rc;
     x->ship[0] = ctx->has_shipping ? ctx->shipping : 0;
     x->left[0] = ctx->subtotal + x->ship[0];
     vm->steps = 0;
@@ -824,7 +900,7 @@ static int record_applied(cl_vm *vm, const search *x, const cl_context *ctx, con
         if (rc != CL_OK)
             return rc;
         vm->res.out.v[vm->res.out.n - 1].applicable = 1;
-        if ((rc = record_discount(vm, lines, L, total, ship)) != CL_OK)
+        if ((rc = record_discount(vm, ctx, lines, L, total, ship)) != CL_OK)
             return rc;
         for (size_t i = 0; i < L; i++)
             rem[i] -= lines[i];

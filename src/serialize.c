@@ -595,10 +595,8 @@ static int compile_regexes(reader *r, clP_unit *u)
             return fail(r, CL_ELIMIT, "regex %u is longer than the limit", (unsigned)i);
         char msg[256];
         size_t off;
-        int status = CL_EREGEX;
-        u->re[i] = clR_compile(r->env, u->pool + u->strs[s].off, n, msg, sizeof msg, &off,
-                               &status);
-        if (u->re[i] == NULL && status == CL_ENOMEM)
+        u->re[i] = clR_compile(r->env, u->pool + u->strs[s].off, n, msg, sizeof msg, &off);
+        if (u->re[i] == NULL && off == CLR_OOM)
             return fail(r, CL_ENOMEM, "out of memory");
         if (u->re[i] == NULL)
             return fail(r, CL_EFORMAT, "regex %u does not compile: %s", (unsigned)i, msg);

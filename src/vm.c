@@ -50,6 +50,7 @@ static void scratch_free(cl_vm *vm)
     clB_free(env, vm->s.a, n * sizeof *vm->s.a);
     clB_free(env, vm->s.b, n * sizeof *vm->s.b);
     clB_free(env, vm->s.c, n * sizeof *vm->s.c);
+    clB_free(env, vm->s.shares, n * sizeof *vm->s.shares);
     clB_free(env, vm->s.perm, n * sizeof *vm->s.perm);
     clB_free(env, vm->s.perm2, n * sizeof *vm->s.perm2);
     clB_free(env, vm->s.elig, n * sizeof *vm->s.elig);
@@ -82,11 +83,13 @@ bool clV_scratch_reserve(cl_vm *vm, size_t n)
     vm->s.a = clB_alloc(env, cap * sizeof *vm->s.a);
     vm->s.b = clB_alloc(env, cap * sizeof *vm->s.b);
     vm->s.c = clB_alloc(env, cap * sizeof *vm->s.c);
+    vm->s.shares = clB_alloc(env, cap * sizeof *vm->s.shares);
     vm->s.perm = clB_alloc(env, cap * sizeof *vm->s.perm);
     vm->s.perm2 = clB_alloc(env, cap * sizeof *vm->s.perm2);
     vm->s.elig = clB_alloc(env, cap * sizeof *vm->s.elig);
     vm->s.cap = cap;
-    if (!vm->s.a || !vm->s.b || !vm->s.c || !vm->s.perm || !vm->s.perm2 || !vm->s.elig) {
+    if (!vm->s.a || !vm->s.b || !vm->s.c || !vm->s.shares || !vm->s.perm || !vm->s.perm2 ||
+        !vm->s.elig) {
         scratch_free(vm);
         return false;
     }
@@ -178,17 +181,19 @@ static bool tags_test(const clP_unit *u, int mode, uint32_t set, const clX_list 
  * Line filters
  * ------------------------------------------------------------------------ */
 
-/* Whether a category path c is in, or under, a path of set. */
-static bool in_categories(const clP_unit *u, uint32_t set, const clX_list *cats)
+/* Whether one of a line's category paths is in, or under, a path of set:
+ * the path itself or one of its ancestors ("a/b/c": "a", "a/b") is a
+ * member. The context keeps every such prefix with its hash. */
+static bool in_categories(const clP_unit *u, uint32_t set, const clX_item *it)
 {
-    for (uint32_t i = 0; i < cats->n; i++) {
-        const char *c = cats->v[i].p;
-        uint32_t n = cats->v[i].n;
-        if (clP_set_has(u, set, c, n))
+    const clP_set *st = &u->sets[set];
+    if (st->nslots == 0)
+        return false;
+    for (uint32_t i = 0; i < it->nprefixes; i++) {
+        const clX_prefix *x = &it->prefixes[i];
+        uint32_t h = st->fold ? clP_hash(x->p, x->len, true) : x->hash;
+        if (clP_set_has_hashed(u, set, h, x->p, x->len))
             return true;
-        for (uint32_t k = 0; k < n; k++)
-            if (c[k] == '/' && clP_set_has(u, set, c, k))
-                return true;
     }
     return false;
 }
@@ -250,9 +255,9 @@ int clV_line_matches(cl_vm *vm, const clP_unit *u, const clP_filter *f, const cl
     for (uint32_t k = 0; k < f->price_count; k++)
         if (!ipred_test(u, &u->ipreds[f->price_first + k], it->unit_price))
             return 0;
-    if (f->cat != CL_NONE && !in_categories(u, f->cat, &it->categories))
+    if (f->cat != CL_NONE && !in_categories(u, f->cat, it))
         return 0;
-    if (f->xcat != CL_NONE && in_categories(u, f->xcat, &it->categories))
+    if (f->xcat != CL_NONE && in_categories(u, f->xcat, it))
         return 0;
     if (f->tags != CL_NONE && !tags_test(u, f->tags_mode, f->tags, &it->tags))
         return 0;
@@ -547,10 +552,15 @@ int clV_conditions(cl_vm *vm, const cl_program *p, size_t index, const cl_contex
     bool ok = true;
     const clP_insn *code = u->code;
     uint32_t pc = cp->entry;
+    /* Jumps only go forward, so the coupon runs at most its own code once:
+     * that is counted up front; the work of ITEMS (per line) is counted
+     * where it is done. */
+    uint32_t idx = p->coupons[index].index;
+    uint32_t end = idx + 1 < u->n_coupons ? u->coupons[idx + 1].entry : u->n_code;
+    if (CL_UNLIKELY(!clV_step(vm, end - pc)))
+        return CL_ESTEPS;
     for (;;) {
         const clP_insn *in = &code[pc++];
-        if (CL_UNLIKELY(!clV_step(vm, 1)))
-            return CL_ESTEPS;
         switch ((clP_opcode)in->op) {
         /* LOAD_STR: a string field. An absent field pushes false and jumps
          * past the tests, straight to the REQUIRE that consumes it. */

@@ -13,6 +13,7 @@
 typedef struct clV_scratch {
     size_t cap;            /* lines they hold */
     int64_t *a, *b, *c;    /* general per-line amounts */
+    int64_t *shares;       /* one coupon's line shares, for cl_vm_eval_some */
     size_t *perm;          /* index permutation (allocation, sorting) */
     size_t *perm2;         /* a second one (merge sort's buffer) */
     uint8_t *elig;         /* per-line eligibility */
@@ -39,7 +40,9 @@ struct cl_vm {
     uint8_t lt_valid;
     clT_local lt;
     uint64_t steps;             /* work done for the current coupon */
-    cl_error *err;              /* where the current call reports errors */
+    cl_error *err;              /* where the current call reports errors (never NULL
+                                   while it runs: `scratch_err` when the caller gave none) */
+    cl_error scratch_err;       /* errors of a call made without an error struct */
     clI_scratch ix;             /* the catalog index's query state */
     /* Selection state (select.c). */
     void *sel;

@@ -292,24 +292,20 @@ static int key_cmp(const void *pa, const void *pb)
     return c ? c : (a->n > b->n) - (a->n < b->n);
 }
 
-/* Refuses a mapping with two equal scalar keys, and any non-scalar key. */
-static int check_keys(builder *b, clY_node **items, size_t npairs)
+int clY_check_keys(const cl_env *env, const clY_doc *doc, clY_node *const *items, size_t npairs,
+                   cl_error *err)
 {
     for (size_t i = 0; i < npairs; i++) {
         const clY_node *k = items[2 * i];
-        if (k->kind != CLY_SCALAR) {
-            yaml_mark_t m = {0, k->line - 1, k->col - 1};
-            return fail(b, CL_ETYPE, m, "a mapping key must be text, not %s",
-                        clY_kind_name(k));
-        }
+        if (k->kind != CLY_SCALAR)
+            return clE_set(err, CL_ETYPE, clY_pos(doc, k), "a mapping key must be text, not %s",
+                           clY_kind_name(k));
     }
     if (npairs < 2)
         return CL_OK;
     nodevec keys = {0};
-    if (!CL_RESERVE(b->env, keys, npairs)) {
-        yaml_mark_t m = {0, items[0]->line - 1, items[0]->col - 1};
-        return fail(b, CL_ENOMEM, m, "out of memory");
-    }
+    if (!CL_RESERVE(env, keys, npairs))
+        return clE_set(err, CL_ENOMEM, clY_pos(doc, items[0]), "out of memory");
     for (size_t i = 0; i < npairs; i++)
         keys.v[keys.n++] = items[2 * i];
     qsort(keys.v, keys.n, sizeof *keys.v, key_cmp);
@@ -323,11 +319,10 @@ static int check_keys(builder *b, clY_node **items, size_t npairs)
             first = second;
             second = t;
         }
-        yaml_mark_t m = {0, second->line - 1, second->col - 1};
-        rc = fail(b, CL_EDUPLICATE, m, "duplicate key \"%s\" (first at line %u)", second->str,
-                  first->line);
+        rc = clE_set(err, CL_EDUPLICATE, clY_pos(doc, second), "duplicate key \"%s\" (first at "
+                     "line %u)", second->str, first->line);
     }
-    CL_VEC_FREE(b->env, keys);
+    CL_VEC_FREE(env, keys);
     return rc;
 }
 
@@ -347,7 +342,7 @@ static int on_end(builder *b, const yaml_event_t *e)
     }
     n->n = (uint32_t)(n->kind == CLY_MAP ? count / 2 : count);
     b->kids.n = f.base;
-    if (n->kind == CLY_MAP && (rc = check_keys(b, n->items, n->n)) != CL_OK)
+    if (n->kind == CLY_MAP && (rc = clY_check_keys(b->env, b->doc, n->items, n->n, b->err)))
         return rc;
     return attach(b, n, e->start_mark);
 }

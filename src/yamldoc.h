@@ -49,6 +49,19 @@ int clY_load(const cl_env *env, const char *src, size_t len, clY_doc *doc, cl_er
 
 void clY_free(clY_doc *doc);
 
+/* Parses JSON (RFC 8259) in src[0..len) into the same tree, much faster
+ * than libyaml for the checkout contexts it is used for (json.c): strings
+ * become quoted scalars, numbers and true/false/null plain ones. The same
+ * limits hold (input size, depth, nodes, list and string lengths);
+ * duplicate keys are errors; positions count characters as libyaml does.
+ * doc must be freed with clY_free() either way. */
+int clJ_load(const cl_env *env, const char *src, size_t len, clY_doc *doc, cl_error *err);
+
+/* Refuses a mapping (npairs key/value pairs in items) with a key that is
+ * not text or two equal keys, at the second one's position. */
+int clY_check_keys(const cl_env *env, const clY_doc *doc, clY_node *const *items, size_t npairs,
+                   cl_error *err);
+
 /* Position of a node (byte offset computed from the source). */
 cl_pos clY_pos(const clY_doc *doc, const clY_node *node);
 

@@ -362,6 +362,15 @@ CL_API cl_status cl_context_set_usage(cl_context *ctx, const char *code, int64_t
 /* Number of lines in ctx. */
 CL_API size_t cl_context_item_count(const cl_context *ctx);
 
+/* The currency of ctx ("USD"), or "" until one is set. The string belongs to
+ * ctx. Bindings use it to turn decimal amounts into minor units. */
+CL_API const char *cl_context_currency(const cl_context *ctx);
+
+/* The SKU of line index, or NULL when index is out of range. The string
+ * belongs to ctx and is valid until ctx is next modified. (A binding reads
+ * it to name the lines of a result, which carry line indexes.) */
+CL_API const char *cl_context_item_sku(const cl_context *ctx, size_t index);
+
 /* ------------------------------------------------------------------------
  * Evaluation
  * ------------------------------------------------------------------------ */
@@ -486,8 +495,9 @@ typedef struct cl_code_spec {
     const char *alphabet;   /* 2 to 64 distinct printable characters to draw from;
                                NULL: "23456789ABCDEFGHJKMNPQRSTUVWXYZ", which leaves
                                out the look-alikes 0/O, 1/I/L */
-    bool check;             /* append a check character (Luhn mod N) that catches a
-                               mistyped character before any lookup */
+    bool check;             /* append a check character that catches a mistyped
+                               character, or two neighbours swapped, before any
+                               lookup (docs/codes.md) */
 } cl_code_spec;
 
 /* Generates count unique random codes (libbsd's arc4random) and writes them

@@ -11,7 +11,8 @@
  *   couponc bench [--quick] [NAME...]
  *
  * Wherever a coupon file is accepted, a program saved by `couponc compile`
- * is accepted too.
+ * is accepted too, and a directory stands for its coupon files (*.yaml,
+ * *.yml, *.clp, in name order); several are linked into one catalog.
  *
  * All JSON goes to standard output, diagnostics to standard error. Exit
  * status: 0 success, 1 a check or test failed, 2 bad usage or unreadable
@@ -19,9 +20,11 @@
  */
 #include "couponc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char usage[] =
     "usage: couponc <command> [options] FILE...\n"
@@ -128,43 +131,143 @@ static cl_program *compile_one(const cl_env *env, const char *path)
     return p;
 }
 
+/* A growable list of paths (owned strings). */
+typedef struct paths {
+    char **v;
+    size_t n, cap;
+} paths;
+
+static bool paths_add(paths *p, const char *s)
+{
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 16;
+        char **v = realloc(p->v, cap * sizeof *v);
+        if (v == NULL)
+            return false;
+        p->v = v;
+        p->cap = cap;
+    }
+    return (p->v[p->n] = strdup(s)) != NULL && ++p->n;
+}
+
+static void paths_free(paths *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        free(p->v[i]);
+    free(p->v);
+}
+
+static int cmp_path(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool coupon_file_name(const char *name)
+{
+    size_t n = strlen(name);
+    return name[0] != '.' &&
+           ((n > 5 && strcmp(name + n - 5, ".yaml") == 0) ||
+            (n > 4 && strcmp(name + n - 4, ".yml") == 0) ||
+            (n > 4 && strcmp(name + n - 4, ".clp") == 0));
+}
+
+/* A directory's coupon files (*.yaml, *.yml, saved *.clp; not .test.yaml),
+ * in name order, added to out. */
+static bool add_directory(paths *out, const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        fprintf(stderr, "couponc: cannot open %s: %s\n", dir, strerror(errno));
+        return false;
+    }
+    size_t first = out->n;
+    struct dirent *e;
+    bool ok = true;
+    while (ok && (e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        if (!coupon_file_name(e->d_name) || (n > 10 && strcmp(e->d_name + n - 10, ".test.yaml") == 0))
+            continue;
+        size_t len = strlen(dir) + n + 2;
+        char *path = malloc(len);
+        ok = path != NULL;
+        if (ok) {
+            snprintf(path, len, "%s/%s", dir, e->d_name);
+            ok = paths_add(out, path);
+            free(path);
+        }
+    }
+    closedir(d);
+    if (!ok)
+        fprintf(stderr, "couponc: out of memory\n");
+    else if (out->n == first)
+        fprintf(stderr, "couponc: %s holds no coupon files (*.yaml, *.yml, *.clp)\n", dir);
+    qsort(out->v + first, out->n - first, sizeof *out->v, cmp_path);
+    return ok && out->n > first;
+}
+
+/* The paths of the arguments, directories expanded; false after printing
+ * why (an unreadable directory, or memory). */
+static bool expand(char **files, int n, paths *out)
+{
+    for (int i = 0; i < n; i++) {
+        struct stat st;
+        bool dir = strcmp(files[i], "-") != 0 && stat(files[i], &st) == 0 && S_ISDIR(st.st_mode);
+        if (dir ? !add_directory(out, files[i]) : !paths_add(out, files[i]))
+            return false;
+    }
+    return true;
+}
+
+/* Compiles (or loads) every file, a directory standing for its coupon
+ * files, and links them into one program; NULL after printing why. */
 cl_program *cc_load_programs(const cl_env *env, char **files, int n)
 {
-    if (n == 1)
-        return compile_one(env, files[0]);
-    cl_program **progs = calloc((size_t)n, sizeof *progs);
-    if (progs == NULL)
-        return NULL;
-    bool ok = true;
-    for (int i = 0; i < n && ok; i++)
-        ok = (progs[i] = compile_one(env, files[i])) != NULL;
-    cl_program *all = NULL;
-    if (ok) {
-        cl_error err;
-        all = cl_program_link(env, (const cl_program *const *)progs, (size_t)n, &err);
-        if (all == NULL)
-            cc_print_error(&err, NULL, 0);
+    paths all = {NULL, 0, 0};
+    bool ok = expand(files, n, &all);
+    cl_program *prog = NULL;
+    if (ok && all.n == 1) {
+        prog = compile_one(env, all.v[0]);
+    } else if (ok) {
+        cl_program **progs = calloc(all.n, sizeof *progs);
+        ok = progs != NULL;
+        for (size_t i = 0; i < all.n && ok; i++)
+            ok = (progs[i] = compile_one(env, all.v[i])) != NULL;
+        if (ok) {
+            cl_error err;
+            prog = cl_program_link(env, (const cl_program *const *)progs, all.n, &err);
+            if (prog == NULL)
+                cc_print_error(&err, NULL, 0);
+        }
+        for (size_t i = 0; progs != NULL && i < all.n; i++)
+            cl_program_free(progs[i]);
+        free(progs);
     }
-    for (int i = 0; i < n; i++)
-        cl_program_free(progs[i]);
-    free(progs);
-    return all;
+    paths_free(&all);
+    return prog;
 }
 
 /* ------------------------------------------------------------------------
  * Commands
  * ------------------------------------------------------------------------ */
 
+/* couponc check FILE...: each file compiled (or loaded) and reported; when
+ * they all compile, linked too, so that a code two files define is found. */
 static int cmd_check(const cl_env *env, int argc, char **argv)
 {
     if (argc < 1) {
         fputs(usage, stderr);
         return EXIT_USAGE;
     }
+    paths all = {NULL, 0, 0};
+    if (!expand(argv, argc, &all)) {
+        paths_free(&all);
+        return EXIT_USAGE;
+    }
     int status = EXIT_OK;
-    for (int i = 0; i < argc; i++) {
+    cl_program **progs = calloc(all.n ? all.n : 1, sizeof *progs);
+    for (size_t i = 0; progs != NULL && i < all.n; i++) {
         size_t len;
-        char *src = cc_read_file(argv[i], &len);
+        char *src = cc_read_file(all.v[i], &len);
         if (src == NULL) {
             status = EXIT_USAGE;
             continue;
@@ -172,20 +275,37 @@ static int cmd_check(const cl_env *env, int argc, char **argv)
         cl_error err;
         bool saved = cl_program_is_saved(src, len);
         cl_program *p = saved ? cl_program_load(env, src, len, &err)
-                              : cl_compile(env, src, len, argv[i], &err);
+                              : cl_compile(env, src, len, all.v[i], &err);
         if (p == NULL) {
             if (saved)
-                snprintf(err.source, sizeof err.source, "%s", argv[i]);
+                snprintf(err.source, sizeof err.source, "%s", all.v[i]);
             cc_print_error(&err, saved ? NULL : src, len);
             if (status == EXIT_OK)
                 status = EXIT_FAILED;
         } else {
-            printf("%s: ok, %zu coupon%s\n", argv[i], cl_program_count(p),
+            printf("%s: ok, %zu coupon%s\n", all.v[i], cl_program_count(p),
                    cl_program_count(p) == 1 ? "" : "s");
         }
-        cl_program_free(p);
+        progs[i] = p;
         free(src);
     }
+    if (progs != NULL && status == EXIT_OK && all.n > 1) {
+        cl_error err;
+        cl_program *linked = cl_program_link(env, (const cl_program *const *)progs, all.n, &err);
+        if (linked == NULL) {
+            cc_print_error(&err, NULL, 0);
+            status = EXIT_FAILED;
+        }
+        cl_program_free(linked);
+    }
+    for (size_t i = 0; progs != NULL && i < all.n; i++)
+        cl_program_free(progs[i]);
+    if (progs == NULL) {
+        fprintf(stderr, "couponc: out of memory\n");
+        status = EXIT_USAGE;
+    }
+    free(progs);
+    paths_free(&all);
     return status;
 }
 

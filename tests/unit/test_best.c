@@ -38,6 +38,11 @@ static void out(gen *g, const char *fmt, ...) __attribute__((format(printf, 2, 3
 static void out(gen *g, const char *fmt, ...)
 {
     va_list ap;
+    if (g->p == NULL) {
+        g->cap = 4096;
+        g->p = malloc(g->cap);
+        ck_assert(g->p != NULL);
+    }
     for (;;) {
         va_start(ap, fmt);
         int k = vsnprintf(g->p ? g->p + g->n : NULL, g->cap - g->n, fmt, ap);
@@ -283,6 +288,39 @@ static ref reference(cl_vm *vm, const cl_program *p, const cl_context *ctx, cons
  * Tests
  * ------------------------------------------------------------------------ */
 
+/* Every applied coupon's line shares add up to its discount exactly; no
+ * line gets more than its amount in all; no total is negative, and the
+ * totals add up. */
+static void check_amounts(const cl_result *res, const cl_context *ctx)
+{
+    int64_t given[64] = {0}, sum = 0, ship = 0;
+    for (size_t i = 0; i < cl_result_count(res); i++) {
+        int64_t lines = 0;
+        ck_assert_int_ge(cl_result_discount(res, i), 0);
+        ck_assert_int_ge(cl_result_shipping_discount(res, i), 0);
+        for (size_t j = 0; j < cl_result_line_count(res, i); j++) {
+            size_t index;
+            int64_t d;
+            ck_assert_int_eq(cl_result_line(res, i, j, &index, &d), CL_OK);
+            ck_assert_uint_lt(index, ctx->items.n);
+            ck_assert_int_gt(d, 0);
+            given[index] += d;
+            lines += d;
+        }
+        ck_assert_int_eq(lines, cl_result_discount(res, i));
+        sum += cl_result_discount(res, i);
+        ship += cl_result_shipping_discount(res, i);
+    }
+    for (size_t i = 0; i < ctx->items.n; i++)
+        ck_assert_int_le(given[i], ctx->items.v[i].amount);
+    int64_t shipping = ctx->has_shipping ? ctx->shipping : 0;
+    ck_assert_int_le(ship, shipping);
+    ck_assert_int_eq(cl_result_total(res, CL_TOTAL_DISCOUNT), sum);
+    ck_assert_int_eq(cl_result_total(res, CL_TOTAL_SHIPPING_DISCOUNT), ship);
+    ck_assert_int_eq(cl_result_total(res, CL_TOTAL_TOTAL), ctx->subtotal + shipping - sum - ship);
+    ck_assert_int_ge(cl_result_total(res, CL_TOTAL_TOTAL), 0);
+}
+
 static void check_case(cl_env *env, cl_vm *vm, gen *g, int n, int round)
 {
     gen_catalog(g, n);
@@ -321,6 +359,7 @@ static void check_case(cl_env *env, cl_vm *vm, gen *g, int n, int round)
                     g->p, cart);
         }
         ck_assert(same);
+        check_amounts(res, ctx);
     }
     cl_context_free(ctx);
     cl_program_free(p);

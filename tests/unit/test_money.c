@@ -19,14 +19,6 @@
  * these tests. */
 extern bool clM_muldiv_portable(int64_t a, int64_t b, int64_t c, int64_t *quot, int64_t *rem);
 
-/* Aborts the running test with a message when cond is false. Used inside
- * long loops, where ck_assert's bookkeeping on every success would cost. */
-#define REQUIRE(cond, ...)              \
-    do {                                \
-        if (!(cond))                    \
-            ck_abort_msg(__VA_ARGS__);  \
-    } while (0)
-
 static const int modes[] = {CLM_HALF_EVEN, CLM_HALF_UP, CLM_DOWN, CLM_UP};
 
 /* ------------------------------------------------------------------------

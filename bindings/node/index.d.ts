@@ -1,0 +1,218 @@
+// Type declarations of couponlib for Node. Contexts and results have the
+// JSON shapes of the SPEC (sections 3, 5 and 6): keys in snake_case, amounts
+// as decimal strings with exactly the currency's decimals.
+
+/// <reference types="node" />
+
+/** The library's version, e.g. "0.1.0". */
+export const version: string;
+
+/** An amount: a decimal string ("12.50") or an integer of major units. */
+export type Amount = string | number;
+
+/** A checkout (SPEC section 3). `now`, `currency` and `items` are required. */
+export interface Context {
+  /** The instant of the checkout, RFC 3339: "2026-11-28T15:30:00Z". */
+  now: string;
+  /** The store's IANA time zone. */
+  timezone?: string;
+  /** ISO 4217 code of every amount in the context. */
+  currency: string;
+  /** Codes the customer entered. */
+  codes?: string[];
+  user?: {
+    id?: string;
+    email?: string;
+    tags?: string[];
+    /** "1990-11-28" */
+    birthday?: string;
+    signup_date?: string;
+    orders_completed?: number;
+  };
+  order?: { number?: string; serial?: number; sequence?: number };
+  payment?: { method?: string; network?: string; bin?: string; wallet?: string };
+  shipping?: { method?: string; country?: string; amount?: Amount };
+  items: Item[];
+  /** What the store knows of each coupon's use, by code. */
+  usage?: Record<string, { total?: number; user?: number; spent?: Amount }>;
+}
+
+/** A line of the cart. */
+export interface Item {
+  sku: string;
+  /** A positive integer. */
+  quantity: number;
+  unit_price: Amount;
+  /** Category paths, "electronics/tv". */
+  categories?: string[];
+  tags?: string[];
+  on_sale?: boolean;
+}
+
+/** A stable reason code (SPEC section 5). */
+export type ReasonCode =
+  | 'NOT_STARTED' | 'EXPIRED' | 'WEEKDAY' | 'TIME_OF_DAY' | 'SPECIAL_DAY' | 'PAYMENT' | 'USER'
+  | 'ORDER_SEQUENCE' | 'ORDER_SERIAL' | 'ORDER_NUMBER' | 'ITEMS' | 'CATEGORY' | 'MIN_SUBTOTAL'
+  | 'MIN_QUANTITY' | 'SHIPPING' | 'CURRENCY' | 'USAGE_LIMIT' | 'PER_USER_LIMIT' | 'BUDGET'
+  | 'CODE_REQUIRED' | 'NOT_COMBINABLE' | 'UNKNOWN_CODE' | 'CONDITION';
+
+/** Why a coupon does not apply. */
+export interface Reason {
+  code: ReasonCode;
+  message: string;
+  /** The coupon source line of the failed condition, when there is one. */
+  line?: number;
+}
+
+/** A line's share of a discount. */
+export interface LineDiscount {
+  index: number;
+  sku: string;
+  discount: string;
+}
+
+/** The outcome of one coupon (SPEC section 5). */
+export interface CouponResult {
+  code: string;
+  applicable: boolean;
+  discount: string;
+  shipping_discount: string;
+  /** Lines with a non-zero discount, by index. */
+  lines: LineDiscount[];
+  /** Every failed requirement, in SPEC order; empty when applicable. */
+  reasons: Reason[];
+}
+
+/** The best combination (SPEC section 6). */
+export interface Choice {
+  /** The applied codes, in application order. */
+  coupons: string[];
+  discount: string;
+  shipping_discount: string;
+  subtotal: string;
+  shipping: string;
+  total: string;
+  applied: CouponResult[];
+  rejected: { code: string; reasons: Reason[] }[];
+}
+
+/** Facts about a compiled coupon. */
+export interface CouponInfo {
+  readonly code: string;
+  /** "" when the coupon has none (also for group and currency). */
+  readonly name: string;
+  readonly group: string;
+  readonly currency: string;
+  readonly automatic: boolean;
+  readonly exclusive: boolean;
+  readonly priority: number;
+}
+
+/** Limits of SPEC section 8; each has a default. Positive integers. */
+export interface Limits {
+  inputBytes?: number;
+  depth?: number;
+  coupons?: number;
+  list?: number;
+  string?: number;
+  regexLength?: number;
+  aliases?: number;
+  nodes?: number;
+  match?: number;
+  matchDepth?: number;
+  steps?: number;
+  items?: number;
+}
+
+export interface CatalogOptions {
+  limits?: Limits;
+  /** The tz database directory (default /usr/share/zoneinfo). */
+  tzdir?: string;
+}
+
+/** Coupon source text with the name its errors give. */
+export interface Source {
+  source: string | Uint8Array;
+  /** Default "<input>" ("<input 2>"... among several sources). */
+  name?: string;
+}
+
+export interface EvaluateOptions {
+  /** Honour the context's codes: a code coupon not entered gets CODE_REQUIRED. */
+  entered?: boolean;
+  /** Evaluate only these coupons, in this order. */
+  only?: string[];
+}
+
+/** A context: a plain object, or its JSON or YAML text. */
+export type ContextInput = Context | string | Uint8Array;
+
+/** Compiled coupons, immutable; evaluate it against any number of contexts. */
+export class Catalog {
+  private constructor();
+  /** Compiles YAML coupon sources (SPEC section 4), linked into one catalog. */
+  static compile(sources: string | Uint8Array | Source | Array<string | Uint8Array | Source>,
+                 options?: CatalogOptions): Catalog;
+  /** Reads coupon files (sources or saved catalogs), linked into one catalog. */
+  static compileFiles(paths: string | string[], options?: CatalogOptions): Catalog;
+  /** Loads a catalog saved by save(); the bytes are verified (LoadError). */
+  static load(data: Uint8Array, options?: CatalogOptions): Catalog;
+  /** Number of coupons. */
+  readonly size: number;
+  /** Every coupon, in catalog order. */
+  readonly coupons: readonly CouponInfo[];
+  /** The coupon with this code (case-insensitive), if any. */
+  coupon(code: string): CouponInfo | undefined;
+  /** One result per coupon (or per code of options.only). */
+  evaluate(context: ContextInput, options?: EvaluateOptions): CouponResult[];
+  /** The best combination of the automatic coupons and the entered codes. */
+  best(context: ContextInput): Choice;
+  /** The catalog as bytes, portable and checksummed, for Catalog.load(). */
+  save(): Buffer;
+  /** The bytecode listing. */
+  disassemble(): string;
+  /** Frees the catalog now; using it afterwards throws. */
+  close(): void;
+  [Symbol.dispose](): void;
+}
+
+/** A status name of the library: "syntax", "unknown-key", "amount"... */
+export type ErrorCode =
+  | 'ok' | 'out-of-memory' | 'invalid-argument' | 'io' | 'syntax' | 'unknown-key' | 'type'
+  | 'value' | 'missing' | 'amount' | 'currency' | 'regex' | 'zone' | 'date' | 'duplicate'
+  | 'limit' | 'overflow' | 'verify' | 'format' | 'steps' | 'range';
+
+/** An error of the library, with its place. Positions are 1-based; 0 = unknown. */
+export class CouponlibError extends Error {
+  /** The status name. */
+  readonly code: ErrorCode;
+  /** The numeric cl_status. */
+  readonly status: number;
+  /** The source: a file name, "<input>", "<context>", or "". */
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  /** Byte offset into the source. */
+  readonly offset: number;
+  /** Where in the document: "coupons[2].when.items.sku"; "" if none. */
+  readonly path: string;
+  /** The message without its position. */
+  readonly detail: string;
+  /** The jq-style rendering: the message, the source line and a caret. */
+  readonly excerpt: string;
+}
+/** A coupon source that does not compile, or sources that do not link. */
+export class CompileError extends CouponlibError {}
+/** A malformed checkout context. */
+export class ContextError extends CouponlibError {}
+/** A saved program that is malformed or fails verification. */
+export class LoadError extends CouponlibError {}
+/** An evaluation that failed (step budget, overflow, out of memory). */
+export class EvaluationError extends CouponlibError {}
+
+/** ISO 4217 minor-unit exponent (USD 2, JPY 0, KWD 3), or -1 when unknown. */
+export function currencyExponent(currency: string): number;
+/** The amount with exactly the currency's decimals; throws CouponlibError if it is none. */
+export function formatAmount(amount: string | number | bigint, currency: string): string;
+/** Every reason code, in its stable order. */
+export const reasonCodes: readonly ReasonCode[];

@@ -1,0 +1,506 @@
+// couponlib for Node: compile coupon definitions (YAML) into verified
+// bytecode and evaluate them against a checkout, exactly.
+//
+// This layer makes the SWIG wrapper of the C API (couponlib_native) idiomatic:
+// a Catalog class, contexts and results as plain objects in the JSON shapes of
+// the SPEC (amounts as decimal strings), and Errors with a position.
+'use strict';
+
+const fs = require('fs');
+const path = require('path');
+
+const native = loadNative();
+
+// The addon: $COUPONLIB_NODE_ADDON when set (the meson build makes its own,
+// e.g. with sanitizers), else the one node-gyp built in this package.
+function loadNative() {
+  if (process.env.COUPONLIB_NODE_ADDON) {
+    return require(path.resolve(process.env.COUPONLIB_NODE_ADDON));
+  }
+  const tried = [];
+  for (const kind of ['Release', 'Debug']) {
+    const file = path.join(__dirname, 'build', kind, 'couponlib_native.node');
+    if (fs.existsSync(file)) return require(file);
+    tried.push(file);
+  }
+  throw new Error(`couponlib: the native addon is not built (looked for ${tried.join(', ')}); ` +
+    'run `npm install` (or `npm rebuild couponlib`) in a checkout with its dependencies ' +
+    '(scripts/deps.sh node)');
+}
+
+// ---------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------
+
+/** Any error couponlib reports: code, file, line, column (1-based; 0 = unknown). */
+class CouponlibError extends Error {
+  constructor(message, fields) {
+    super(message);
+    this.name = new.target.name;
+    Object.assign(this, fields);
+  }
+}
+/** A coupon source that does not compile (or catalogs that do not link). */
+class CompileError extends CouponlibError {}
+/** A checkout context that is malformed. */
+class ContextError extends CouponlibError {}
+/** A saved program that is malformed or fails verification. */
+class LoadError extends CouponlibError {}
+/** An evaluation that failed (step budget, overflow, out of memory). */
+class EvaluationError extends CouponlibError {}
+
+// Makes an Error of kind Kind from a filled cl_error. src is the text the
+// error refers to (a string, a Buffer or null), for the excerpt.
+function errorFrom(Kind, err, src) {
+  const excerpt = native.clnode_error_format(err, src == null ? null : src);
+  const fields = {
+    code: native.cl_status_name(err.code),
+    status: err.code,
+    file: err.source,
+    line: err.line,
+    column: err.column,
+    offset: err.offset,
+    path: err.path,
+    detail: err.message,
+    excerpt,
+  };
+  // The first line of the excerpt ("file:line:col: error[code]: message")
+  // where the error has a place; the bare message where it has none.
+  const where = err.line > 0 || err.source !== '';
+  return new Kind(where ? excerpt.split('\n', 1)[0] : err.message, fields);
+}
+
+// An Error for a bare status (a call that returned one without filling a
+// cl_error).
+function statusError(Kind, status, what) {
+  const err = new native.cl_error();
+  native.clnode_error_set(err, status, `${what}: ${native.cl_strerror(status)}`);
+  return errorFrom(Kind, err, null);
+}
+
+// ---------------------------------------------------------------------------
+// Environments (one per catalog: limits and tz directory)
+// ---------------------------------------------------------------------------
+
+const LIMITS = {
+  inputBytes: native.CL_LIMIT_INPUT_BYTES,
+  depth: native.CL_LIMIT_DEPTH,
+  coupons: native.CL_LIMIT_COUPONS,
+  list: native.CL_LIMIT_LIST,
+  string: native.CL_LIMIT_STRING,
+  regexLength: native.CL_LIMIT_REGEX_LENGTH,
+  aliases: native.CL_LIMIT_ALIASES,
+  nodes: native.CL_LIMIT_NODES,
+  match: native.CL_LIMIT_MATCH,
+  matchDepth: native.CL_LIMIT_MATCH_DEPTH,
+  steps: native.CL_LIMIT_STEPS,
+  items: native.CL_LIMIT_ITEMS,
+};
+
+const OPTION_KEYS = new Set(['limits', 'tzdir']);
+
+function checkOptions(options, allowed, what) {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`${what}: options must be an object`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!allowed.has(key)) throw new TypeError(`${what}: unknown option "${key}"`);
+  }
+  return options;
+}
+
+// A new cl_env configured from { limits, tzdir }. The caller frees it.
+function makeEnv(options, what) {
+  const opts = checkOptions(options, OPTION_KEYS, what);
+  const limits = opts.limits === undefined ? {} : opts.limits;
+  if (limits === null || typeof limits !== 'object' || Array.isArray(limits)) {
+    throw new TypeError(`${what}: limits must be an object`);
+  }
+  for (const [key, value] of Object.entries(limits)) {
+    if (!(key in LIMITS)) {
+      throw new TypeError(`${what}: unknown limit "${key}" (known: ${Object.keys(LIMITS).join(', ')})`);
+    }
+    if (!Number.isSafeInteger(value) || value <= 0) {
+      throw new RangeError(`${what}: limit ${key} must be a positive integer, not ${String(value)}`);
+    }
+  }
+  if (opts.tzdir !== undefined && (typeof opts.tzdir !== 'string' || opts.tzdir === '' ||
+                                   opts.tzdir.includes('\0'))) {
+    throw new TypeError(`${what}: tzdir must be a directory name`);
+  }
+  const env = native.clnode_env_new();
+  if (env === null) throw statusError(CouponlibError, native.CL_ENOMEM, what);
+  let st = native.CL_OK;
+  for (const [key, value] of Object.entries(limits)) {
+    if (st === native.CL_OK) st = native.cl_env_set_limit(env, LIMITS[key], value);
+  }
+  if (st === native.CL_OK && opts.tzdir !== undefined) st = native.cl_env_set_tzdir(env, opts.tzdir);
+  if (st !== native.CL_OK) {
+    native.cl_env_free(env);
+    throw statusError(CouponlibError, st, what);
+  }
+  return env;
+}
+
+// The native objects of a catalog, freed together, the program before the
+// environment it was made with.
+function freeNative(h) {
+  native.cl_program_free(h.prog);
+  native.cl_vm_free(h.vm);
+  native.cl_context_free(h.ctx);
+  native.cl_env_free(h.env);
+}
+
+const registry = new FinalizationRegistry(freeNative);
+
+// ---------------------------------------------------------------------------
+// Inputs
+// ---------------------------------------------------------------------------
+
+function isBytes(x) {
+  return Buffer.isBuffer(x) || x instanceof Uint8Array;
+}
+
+function asBuffer(x) {
+  return Buffer.isBuffer(x) ? x : Buffer.from(x.buffer, x.byteOffset, x.byteLength);
+}
+
+// [{ source, name }] from what Catalog.compile() accepts.
+function sourcesOf(sources) {
+  const list = Array.isArray(sources) ? sources : [sources];
+  if (list.length === 0) throw new TypeError('Catalog.compile: no sources');
+  // Unnamed sources are "<input>", or "<input 1>", "<input 2>"... when
+  // there are several, so that an error between them says which.
+  const unnamed = (i) => (list.length > 1 ? `<input ${i + 1}>` : '<input>');
+  return list.map((s, i) => {
+    if (typeof s === 'string' || isBytes(s)) return { source: s, name: unnamed(i) };
+    if (s !== null && typeof s === 'object' && (typeof s.source === 'string' || isBytes(s.source))) {
+      if (s.name !== undefined && typeof s.name !== 'string') {
+        throw new TypeError(`Catalog.compile: sources[${i}].name must be a string`);
+      }
+      return { source: s.source, name: s.name === undefined ? unnamed(i) : s.name };
+    }
+    throw new TypeError(`Catalog.compile: sources[${i}] must be a string, a Buffer or { source, name }`);
+  }).map((s) => ({ source: isBytes(s.source) ? asBuffer(s.source) : s.source, name: s.name }));
+}
+
+// The text of a context: JSON of a plain object, or given text.
+function contextText(context, what) {
+  if (typeof context === 'string') return context;
+  if (isBytes(context)) return asBuffer(context);
+  if (context === null || typeof context !== 'object' || Array.isArray(context)) {
+    throw new TypeError(`${what}: the context must be an object (SPEC section 3), or JSON text`);
+  }
+  try {
+    return JSON.stringify(context);
+  } catch (e) {
+    throw new TypeError(`${what}: the context cannot be written as JSON: ${e.message}`);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Catalog
+// ---------------------------------------------------------------------------
+
+const EVALUATE_KEYS = new Set(['entered', 'only']);
+const kNative = Symbol('couponlib.native');  // the constructor's token
+
+/**
+ * Compiled coupons: one file or many. Immutable; evaluate it against any
+ * number of checkout contexts. close() frees it at once (else the garbage
+ * collector does).
+ */
+class Catalog {
+  #h;             // the native objects, null once closed
+  #err;           // the cl_error this catalog's calls fill
+  #coupons = null;
+
+  // Use Catalog.compile(), Catalog.compileFiles() or Catalog.load(). Takes
+  // env and prog: they are freed with the catalog, or here if it fails.
+  constructor(token, env, prog) {
+    if (token !== kNative) {
+      throw new TypeError('use Catalog.compile(), Catalog.compileFiles() or Catalog.load()');
+    }
+    const h = { env, prog, vm: native.cl_vm_new(env), ctx: native.cl_context_new(env) };
+    if (h.vm === null || h.ctx === null) {
+      freeNative(h);
+      throw statusError(CouponlibError, native.CL_ENOMEM, 'Catalog');
+    }
+    this.#h = h;
+    this.#err = new native.cl_error();
+    registry.register(this, h, this);
+  }
+
+  /**
+   * Compiles coupon sources (YAML text, SPEC section 4): a string, a Buffer,
+   * { source, name } or an array of them, linked into one catalog.
+   */
+  static compile(sources, options) {
+    const list = sourcesOf(sources);
+    const env = makeEnv(options, 'Catalog.compile');
+    return Catalog.#build(env, list.length, (i, err) => {
+      const p = native.cl_compile(env, list[i].source, list[i].name, err);
+      return p === null ? errorFrom(CompileError, err, list[i].source) : p;
+    }, (err) => {
+      const s = list.find((x) => x.name === err.source);
+      return errorFrom(CompileError, err, s ? s.source : null);
+    });
+  }
+
+  /**
+   * Loads a catalog saved by save() (a Buffer or Uint8Array). The bytes are
+   * verified as freshly compiled code is: a corrupted or hostile blob is a
+   * LoadError, never a crash.
+   */
+  static load(data, options) {
+    if (!isBytes(data)) throw new TypeError('Catalog.load: expected a Buffer or a Uint8Array');
+    const bytes = asBuffer(data);
+    const env = makeEnv(options, 'Catalog.load');
+    return Catalog.#build(env, 1, (i, err) => loadBytes(env, bytes, null, err), null);
+  }
+
+  /**
+   * Reads coupon files by path and compiles them (or loads them, when they
+   * are saved catalogs), linked into one catalog.
+   */
+  static compileFiles(paths, options) {
+    const list = Array.isArray(paths) ? paths : [paths];
+    if (list.length === 0) throw new TypeError('Catalog.compileFiles: no files');
+    list.forEach((p, i) => {
+      if (typeof p !== 'string' || p === '' || p.includes('\0')) {
+        throw new TypeError(`Catalog.compileFiles: paths[${i}] must be a file name`);
+      }
+    });
+    const env = makeEnv(options, 'Catalog.compileFiles');
+    const textOf = (file) => {
+      try { return fs.readFileSync(file); } catch { return null; }
+    };
+    return Catalog.#build(env, list.length, (i, err) => {
+      const data = textOf(list[i]);
+      if (data !== null && native.cl_program_is_saved(data)) return loadBytes(env, data, list[i], err);
+      const p = native.cl_compile_file(env, list[i], err);
+      return p === null ? errorFrom(CompileError, err, data) : p;
+    }, (err) => errorFrom(CompileError, err, err.source ? textOf(err.source) : null));
+  }
+
+  // Makes n programs with make(i, err) (a program or an Error) and links
+  // them; the Error of a failed link comes from linkError(err).
+  static #build(env, n, make, linkError) {
+    const err = new native.cl_error();
+    const progs = [];
+    let failure = null;
+    for (let i = 0; i < n && failure === null; i++) {
+      const p = make(i, err);
+      if (p instanceof Error) failure = p;
+      else progs.push(p);
+    }
+    let prog = null;
+    if (failure === null && progs.length === 1) {
+      prog = progs.pop();
+    } else if (failure === null) {
+      prog = native.cl_program_link(env, progs, err);
+      if (prog === null) failure = linkError(err);
+    }
+    for (const p of progs) native.cl_program_free(p);
+    if (failure !== null) {
+      native.cl_env_free(env);
+      throw failure;
+    }
+    return new Catalog(kNative, env, prog);  // it owns env and prog, failing or not
+  }
+
+  #handle() {
+    const h = this.#h;
+    if (h === null) throw new Error('couponlib: this catalog is closed');
+    return h;
+  }
+
+  /** Number of coupons. */
+  get size() {
+    return native.cl_program_count(this.#handle().prog);
+  }
+
+  /** Facts about every coupon, in catalog order. */
+  get coupons() {
+    const prog = this.#handle().prog;
+    if (this.#coupons === null) {
+      const n = native.cl_program_count(prog);
+      const list = [];
+      for (let i = 0; i < n; i++) list.push(Object.freeze(couponInfo(prog, i)));
+      this.#coupons = Object.freeze(list);
+    }
+    return this.#coupons;
+  }
+
+  /** Facts about the coupon with this code (case-insensitive), or undefined. */
+  coupon(code) {
+    if (typeof code !== 'string') throw new TypeError('coupon: the code must be a string');
+    const prog = this.#handle().prog;
+    if (code.includes('\0')) return undefined;
+    const i = native.cl_program_find(prog, code);
+    return i < 0 ? undefined : this.coupons[i];
+  }
+
+  /**
+   * Evaluates every coupon (or those of options.only, in that order) against
+   * a context; one result per coupon (SPEC section 5). Every coupon is
+   * evaluated as if its code had been entered, unless options.entered.
+   */
+  evaluate(context, options) {
+    const opts = checkOptions(options, EVALUATE_KEYS, 'evaluate');
+    const h = this.#handle();
+    if (opts.entered !== undefined && typeof opts.entered !== 'boolean') {
+      throw new TypeError('evaluate: entered must be a boolean');
+    }
+    const flags = opts.entered ? native.CL_EVAL_ENTERED : 0;
+    let indexes = null;
+    if (opts.only !== undefined) indexes = this.#indexes(opts.only);
+    this.#parse(h, context, 'evaluate');
+    const err = this.#err;
+    const res = indexes === null
+      ? native.clnode_eval(h.vm, h.prog, h.ctx, flags, err)
+      : native.clnode_eval_some(h.vm, h.prog, h.ctx, indexes, flags, err);
+    if (res === null) throw errorFrom(EvaluationError, err, null);
+    const results = JSON.parse(native.clnode_result_json(res));
+    for (const r of results) nameLines(h.ctx, r);
+    return results;
+  }
+
+  /**
+   * Chooses the best combination of the automatic coupons and the entered
+   * codes (SPEC section 6).
+   */
+  best(context) {
+    const h = this.#handle();
+    this.#parse(h, context, 'best');
+    const res = native.clnode_best(h.vm, h.prog, h.ctx, this.#err);
+    if (res === null) throw errorFrom(EvaluationError, this.#err, null);
+    const choice = JSON.parse(native.clnode_result_json(res));
+    for (const r of choice.applied) nameLines(h.ctx, r);
+    return choice;
+  }
+
+  #indexes(only) {
+    if (!Array.isArray(only)) throw new TypeError('evaluate: only must be an array of codes');
+    return only.map((code) => {
+      if (typeof code !== 'string') throw new TypeError('evaluate: only must be an array of codes');
+      const i = code.includes('\0') ? -1 : native.cl_program_find(this.#h.prog, code);
+      if (i < 0) throw new RangeError(`evaluate: no coupon "${code}" in this catalog`);
+      return i;
+    });
+  }
+
+  #parse(h, context, what) {
+    const text = contextText(context, what);
+    if (native.cl_context_parse(h.ctx, text, this.#err) !== native.CL_OK) {
+      throw errorFrom(ContextError, this.#err, text);
+    }
+  }
+
+  /**
+   * The catalog as bytes (a Buffer): a portable, checksummed form that
+   * Catalog.load() (or couponc) reads back into an identical catalog.
+   */
+  save() {
+    return native.clnode_program_save(this.#handle().prog);
+  }
+
+  /** The bytecode listing (couponc disasm). */
+  disassemble() {
+    return native.clnode_program_disasm(this.#handle().prog);
+  }
+
+  /** Frees the catalog now; using it afterwards throws. */
+  close() {
+    const h = this.#h;
+    if (h === null) return;
+    this.#h = null;
+    registry.unregister(this);
+    freeNative(h);
+  }
+}
+
+if (typeof Symbol.dispose === 'symbol') {
+  Catalog.prototype[Symbol.dispose] = Catalog.prototype.close;
+}
+
+// A program loaded from saved bytes, or a LoadError (file: where they came
+// from, when the library names no source).
+function loadBytes(env, bytes, file, err) {
+  const p = native.cl_program_load(env, bytes, err);
+  if (p !== null) return p;
+  const e = errorFrom(LoadError, err, null);
+  if (!e.file && file) {
+    e.file = file;
+    e.message = `${file}: ${e.message}`;
+  }
+  return e;
+}
+
+// Gives each line of a result its SKU (SPEC section 5: index, sku,
+// discount), from the context it was evaluated on.
+function nameLines(ctx, result) {
+  result.lines = result.lines.map((l) => (l.sku !== undefined ? l
+    : { index: l.index, sku: native.cl_context_item_sku(ctx, l.index), discount: l.discount }));
+}
+
+function couponInfo(prog, i) {
+  return {
+    code: native.cl_program_code(prog, i),
+    name: native.cl_program_name(prog, i),
+    group: native.cl_program_group(prog, i),
+    currency: native.cl_program_currency(prog, i),
+    automatic: native.cl_program_automatic(prog, i),
+    exclusive: native.cl_program_exclusive(prog, i),
+    priority: native.cl_program_priority(prog, i),
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Money
+// ---------------------------------------------------------------------------
+
+/** The ISO 4217 minor-unit exponent of a currency (USD 2, JPY 0), or -1. */
+function currencyExponent(currency) {
+  if (typeof currency !== 'string') throw new TypeError('currencyExponent: expected a currency code');
+  return currency.includes('\0') ? -1 : native.cl_currency_exponent(currency);
+}
+
+/**
+ * An exact amount ("12.5" or an integer of major units) written with exactly
+ * the currency's decimals ("12.50"). More decimals than the currency has is
+ * an error, never a rounding.
+ */
+function formatAmount(amount, currency) {
+  let text;
+  if (typeof amount === 'string') text = amount;
+  else if (typeof amount === 'bigint') text = amount.toString();
+  else if (Number.isSafeInteger(amount)) text = String(amount);
+  else throw new TypeError('formatAmount: the amount must be a decimal string or an integer');
+  if (typeof currency !== 'string' || currency.includes('\0')) {
+    throw new TypeError('formatAmount: expected a currency code');
+  }
+  const out = native.clnode_amount_normalize(text, currency);
+  if (typeof out === 'string') return out;
+  const err = new native.cl_error();
+  native.clnode_error_set(err, out, `"${text}" is not an amount of ${currency}: ${native.cl_strerror(out)}`);
+  throw errorFrom(CouponlibError, err, null);
+}
+
+/** Reason codes (SPEC section 5), in their stable order. */
+const reasonCodes = Object.freeze(
+  Array.from({ length: native.CL_R_COUNT }, (_, i) => native.cl_reason_name(i)));
+
+module.exports = {
+  version: native.cl_version(),
+  Catalog,
+  CouponlibError,
+  CompileError,
+  ContextError,
+  LoadError,
+  EvaluationError,
+  currencyExponent,
+  formatAmount,
+  reasonCodes,
+};

@@ -1,0 +1,66 @@
+/*
+ * clnode.h - the few C helpers under the Node binding's SWIG interface.
+ *
+ * The C API is wrapped as it is (couponlib.i); these helpers only fill the
+ * gaps a script language cannot cross by itself: callbacks that write text
+ * (cl_result_write_json, cl_program_disasm, cl_error_format) become one
+ * malloc'd buffer, and out-parameters (const cl_result **out) become return
+ * values. They are part of the addon, not of the library.
+ */
+#ifndef CLNODE_H
+#define CLNODE_H
+
+#include "couponlib/couponlib.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bytes written by the library, NUL-terminated. data is malloc'd and owned
+ * by whoever holds the struct (the SWIG typemaps free it after copying it to
+ * JavaScript). status is CL_OK, or why data is NULL. */
+typedef struct clnode_text {
+    char *data;       /* the bytes, NUL-terminated; NULL on failure */
+    size_t len;       /* bytes in data, without the NUL */
+    int status;       /* cl_status */
+} clnode_text;
+
+/* Bytes (not text: the typemaps make a Buffer of them). */
+typedef clnode_text clnode_bytes;
+
+/* The saved form of prog, by cl_program_save(). */
+clnode_bytes clnode_program_save(const cl_program *prog);
+
+/* The JSON of SPEC section 5 (after cl_vm_eval) or 6 (after cl_vm_best). */
+clnode_text clnode_result_json(const cl_result *res);
+
+/* The bytecode listing of cl_program_disasm(). */
+clnode_text clnode_program_disasm(const cl_program *prog);
+
+/* err rendered jq-style by cl_error_format(); src/len may be NULL/0. */
+clnode_text clnode_error_format(const cl_error *err, const char *src, size_t len);
+
+/* cl_amount_parse() then cl_amount_format(): the amount with exactly the
+ * currency's decimals ("5" in USD gives "5.00"). status tells why it is
+ * not an amount. */
+clnode_text clnode_amount_normalize(const char *text, size_t len, const char *currency);
+
+/* cl_vm_eval(), cl_vm_eval_some() and cl_vm_best() returning the result, or
+ * NULL with *err filled. The result belongs to vm, as in the C API. */
+const cl_result *clnode_eval(cl_vm *vm, const cl_program *prog, const cl_context *ctx,
+                             unsigned flags, cl_error *err);
+const cl_result *clnode_eval_some(cl_vm *vm, const cl_program *prog, const cl_context *ctx,
+                                  const size_t *indexes, size_t n, unsigned flags,
+                                  cl_error *err);
+const cl_result *clnode_best(cl_vm *vm, const cl_program *prog, const cl_context *ctx,
+                             cl_error *err);
+
+/* Fills err with status and a message of the binding's own (for failures
+ * the library reports by status only). */
+void clnode_error_set(cl_error *err, int status, const char *message);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CLNODE_H */
