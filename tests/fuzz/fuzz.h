@@ -83,6 +83,42 @@ static inline void fz_env_check(void)
 }
 
 /* ------------------------------------------------------------------------
+ * Positions
+ * ------------------------------------------------------------------------ */
+
+/* YAML's line breaks (CR LF, LF, CR, NEL, LS, PS): their width at s[i]. */
+static inline size_t fz_break(const unsigned char *s, size_t len, size_t i)
+{
+    if (s[i] == '\r')
+        return i + 1 < len && s[i + 1] == '\n' ? 2 : 1;
+    if (s[i] == '\n')
+        return 1;
+    if (s[i] == 0xC2 && i + 1 < len && s[i + 1] == 0x85)
+        return 2;
+    if (s[i] == 0xE2 && i + 2 < len && s[i + 1] == 0x80 && (s[i + 2] == 0xA8 || s[i + 2] == 0xA9))
+        return 3;
+    return 0;
+}
+
+/* An error's position is inside the text, and its byte offset (when it has
+ * one) lies on the line it names. */
+static inline void fz_check_position(const cl_error *err, const char *text, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)text;
+    FZ_CHECK(err->offset <= len, "error offset %zu of %zu", err->offset, len);
+    unsigned lines = 1, line_at = 1;
+    for (size_t i = 0, w; i < len; i += w ? w : 1) {
+        w = fz_break(u, len, i);
+        lines += w > 0;
+        if (w > 0 && i < err->offset)
+            line_at++;
+    }
+    FZ_CHECK(err->line <= lines, "error line %u of %u", err->line, lines);
+    FZ_CHECK(err->offset == 0 || err->line == line_at, "error at line %u, offset %zu on line %u",
+             err->line, err->offset, line_at);
+}
+
+/* ------------------------------------------------------------------------
  * Buffers and files
  * ------------------------------------------------------------------------ */
 

@@ -24,38 +24,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-/* YAML's line breaks (CR LF, LF, CR, NEL, LS, PS): their width at s[i]. */
-static size_t yaml_break(const unsigned char *s, size_t len, size_t i)
-{
-    if (s[i] == '\r')
-        return i + 1 < len && s[i + 1] == '\n' ? 2 : 1;
-    if (s[i] == '\n')
-        return 1;
-    if (s[i] == 0xC2 && i + 1 < len && s[i + 1] == 0x85)
-        return 2;
-    if (s[i] == 0xE2 && i + 2 < len && s[i + 1] == 0x80 && (s[i + 2] == 0xA8 || s[i + 2] == 0xA9))
-        return 3;
-    return 0;
-}
-
 /* The error of a failed compile: a real status, a message, and a position
  * inside the source whose byte offset lies on the line it names. */
 static void check_error(const cl_error *err, const char *src, size_t len)
 {
-    const unsigned char *u = (const unsigned char *)src;
     FZ_CHECK(err->code > CL_OK && err->code < CL_STATUS_COUNT, "status %d", err->code);
     FZ_CHECK(err->message[0] != '\0', "an error without a message");
-    FZ_CHECK(err->offset <= len, "error offset %zu of %zu", err->offset, len);
-    unsigned lines = 1, line_at = 1;
-    for (size_t i = 0, w; i < len; i += w ? w : 1) {
-        w = yaml_break(u, len, i);
-        lines += w > 0;
-        if (w > 0 && i < err->offset)
-            line_at++;
-    }
-    FZ_CHECK(err->line <= lines + 1, "error line %u of %u", err->line, lines);
-    FZ_CHECK(err->offset == 0 || err->line == line_at, "error at line %u, offset %zu on line %u",
-             err->line, err->offset, line_at);
+    fz_check_position(err, src, len);
     char text[2048];
     size_t need = cl_error_format(err, src, len, text, sizeof text);
     FZ_CHECK(need > 0 && strlen(text) < sizeof text, "cl_error_format");

@@ -36,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FZ_CHECK(rc == err.code && err.message[0] != '\0', "status %d, error %d", rc, err.code);
         FZ_CHECK(rc != CL_ENOMEM && rc != CL_EINVAL, "parse failed with %s: %s",
                  cl_status_name(rc), err.message);
-        FZ_CHECK(err.offset <= size, "error offset %zu of %zu", err.offset, size);
+        fz_check_position(&err, text, size);
         FZ_CHECK(cl_context_item_count(c) == 0, "a failed parse left lines");
         cl_context_free(c);
         fz_env_check();
