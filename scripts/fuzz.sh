@@ -12,6 +12,9 @@
 # leaves its input in build/fuzz/artifacts/T/: copy it into
 # tests/fuzz/regress/T/ once fixed, so that the suite replays it for ever.
 #
+# FUZZ_SEED=N fixes libFuzzer's random seed (0, the default: a new one each
+# run); scripts/test.sh uses 1, so that CI runs the same mutations each time.
+#
 # Writes build/fuzz/fuzz-log.json (one meson-style JSON line per target, for
 # scripts/summarize.py), appends each run to build/fuzz/history.txt, and
 # ends with "N passed, M failed". Exit status 1 when a target failed.
@@ -50,7 +53,7 @@ for t in "${targets[@]}"; do
     [ -f "tests/fuzz/$t.dict" ] && dict=(-dict="tests/fuzz/$t.dict")
     out="$dir/fuzz-$t.log"
     start=$SECONDS
-    nice -n 10 "$dir/tests/fuzz/fuzz_$t" -max_total_time="$secs" -timeout=10 \
+    nice -n 10 "$dir/tests/fuzz/fuzz_$t" -max_total_time="$secs" -timeout=10 -seed="${FUZZ_SEED:-0}" \
         -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$art/" "${dict[@]}" \
         "$work" "tests/fuzz/corpus/$t" "tests/fuzz/regress/$t" >"$out" 2>&1
     rc=$?
