@@ -533,6 +533,76 @@ START_TEST(test_codes)
 }
 END_TEST
 
+/* An order-level discount spread over more lines than the small-cart path
+ * takes (SPEC section 2: floors, then one unit each to the largest
+ * remainders; ties to the larger line amount, then the lower index),
+ * against a reference written from the rule. */
+START_TEST(test_allocation_many_lines)
+{
+    cl_env *env = cl_env_new(NULL, NULL);
+    cl_error err;
+    static const char one[] = "{ code: A, currency: USD, discount: { amount: \"9.99\" } }";
+    cl_program *p = cl_compile(env, one, sizeof one - 1, "alloc.yaml", &err);
+    ck_assert_msg(p != NULL, "%s", err.message);
+    for (int round = 0; round < 6; round++) {
+        cl_context *ctx = cl_context_new(env);
+        ck_assert_int_eq(cl_context_set_now(ctx, 1780315200), CL_OK);
+        ck_assert_int_eq(cl_context_set_currency(ctx, "USD"), CL_OK);
+        enum { N = 150 };
+        int64_t amount[N], sum = 0;
+        uint64_t x = 0x9e3779b97f4a7c15ull * (uint64_t)(round + 1);
+        int lines = 65 + round * 17;
+        for (int i = 0; i < lines; i++) {
+            x ^= x >> 12, x ^= x << 25, x ^= x >> 27;
+            /* prices that repeat, so that remainders tie */
+            int64_t price = 100 + (int64_t)((x * 2685821657736338717ull) % (round % 2 ? 7 : 400)) * 13;
+            char sku[16];
+            snprintf(sku, sizeof sku, "S%d", i);
+            ck_assert_int_eq(cl_context_add_item(ctx, sku, 1, price, NULL), CL_OK);
+            amount[i] = price;
+            sum += price;
+        }
+        /* The reference. */
+        int64_t D = 999, share[N], rem[N], left = D;
+        for (int i = 0; i < lines; i++) {
+            share[i] = D * amount[i] / sum;
+            rem[i] = D * amount[i] % sum;
+            left -= share[i];
+        }
+        bool given[N] = {false};
+        for (; left > 0; left--) {
+            int best = -1;
+            for (int i = 0; i < lines; i++)
+                if (!given[i] && (best < 0 || rem[i] > rem[best] ||
+                                  (rem[i] == rem[best] && amount[i] > amount[best])))
+                    best = i;
+            given[best] = true;
+            share[best]++;
+        }
+        cl_vm *vm = cl_vm_new(env);
+        const cl_result *r;
+        ck_assert_int_eq(cl_vm_eval(vm, p, ctx, 0, &r, &err), CL_OK);
+        ck_assert_int_eq(cl_result_discount(r, 0), D);
+        int64_t got[N] = {0}, total = 0;
+        for (size_t j = 0; j < cl_result_line_count(r, 0); j++) {
+            size_t index;
+            int64_t d;
+            ck_assert_int_eq(cl_result_line(r, 0, j, &index, &d), CL_OK);
+            got[index] = d;
+            total += d;
+        }
+        ck_assert_int_eq(total, D);
+        for (int i = 0; i < lines; i++)
+            ck_assert_msg(got[i] == share[i], "round %d line %d: %lld, expected %lld", round, i,
+                          (long long)got[i], (long long)share[i]);
+        cl_vm_free(vm);
+        cl_context_free(ctx);
+    }
+    cl_program_free(p);
+    cl_env_free(env);
+}
+END_TEST
+
 static Suite *edges_suite(void)
 {
     Suite *s = suite_create("edges");
@@ -544,6 +614,7 @@ static Suite *edges_suite(void)
     tcase_add_test(tc, test_evaluation);
     tcase_add_test(tc, test_regex_bad_utf8);
     tcase_add_test(tc, test_codes);
+    tcase_add_test(tc, test_allocation_many_lines);
     suite_add_tcase(s, tc);
     return s;
 }
