@@ -2,7 +2,8 @@
 # The whole test suite, from a fresh machine: installs what it needs, builds
 # with gcc (-Werror) and with clang under AddressSanitizer and
 # UndefinedBehaviorSanitizer (-Werror), runs every test in both builds, runs
-# the core tests again under valgrind, and ends with "N passed, M failed".
+# the core tests again under valgrind, runs each fuzz target briefly, prints
+# the coverage of src/, and ends with "N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -53,6 +54,20 @@ if CC=clang setup build/asan -Dwerror=true -Dbuildtype=debug -Db_sanitize=addres
 else
     echo "clang build failed"; status=1; logs+=("build-failed:clang")
 fi
+
+# --- Hardening (docs/robustness.md) ------------------------------------
+# Each libFuzzer target for FUZZ_SECONDS (20) from its corpus: its JSON log
+# is counted like the others. Then the coverage figure of src/ (a gcc build
+# with -Db_coverage=true running the suite again; the figure is printed, a
+# failure to measure it fails the run).
+echo "== fuzz: each target for ${FUZZ_SECONDS:-20} s"
+rm -f build/fuzz/fuzz-log.json
+FUZZ_SEED=1 scripts/fuzz.sh "${FUZZ_SECONDS:-20}" || status=1
+logs+=("$root/build/fuzz/fuzz-log.json")
+echo "== coverage"
+scripts/coverage.sh >build/coverage.log 2>&1 || { status=1; tail -5 build/coverage.log; }
+grep '^coverage:' build/coverage.log
+# ------------------------------------------------------------------------
 
 python3 scripts/summarize.py "${logs[@]}"
 summary=$?

@@ -216,14 +216,26 @@ int clC_regex(clC_builder *b, const char *pattern, size_t n, cl_pos pos, uint32_
     if (re == NULL && off == CLR_OOM)
         return clC_oom(b);
     if (re == NULL) {
-        /* Shift PCRE2's offset (bytes into the pattern) onto the file. */
+        /* Shift PCRE2's offset (bytes into the pattern) onto the file when
+         * the pattern stands there as it is, on one line (or when there is
+         * no text to compare: the caller's position is trusted); a pattern
+         * with escapes or folded over lines is reported at its start (the
+         * message gives the offset). */
         cl_pos at = pos;
+        const clY_doc *d = b->doc;
+        bool verbatim = d == NULL || d->src == NULL ||
+                        (pos.offset <= d->len && n <= d->len - pos.offset &&
+                         memcmp(d->src + pos.offset, pattern, n) == 0);
+        for (size_t i = 0; verbatim && i < off && i < n; i++)
+            verbatim = clE_line_break(pattern, n, i) == 0;
         size_t chars = 0;
-        for (size_t i = 0; i < off && i < n; i++)
+        for (size_t i = 0; verbatim && i < off && i < n; i++)
             if (((unsigned char)pattern[i] & 0xC0) != 0x80)
                 chars++;
-        at.col += (uint32_t)chars;
-        at.offset += off;
+        if (verbatim) {
+            at.col += (uint32_t)chars;
+            at.offset += off;
+        }
         return clE_set(b->err, CL_EREGEX, at, "bad regex: %s (at offset %zu of the pattern)",
                        msg, off);
     }

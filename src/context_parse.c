@@ -348,6 +348,9 @@ static int item(reader *r, const clY_node *n)
         pop(r, mark);
     }
     size_t index = 0;
+    uint64_t most = r->ctx->env->limits[CL_LIMIT_ITEMS];
+    if (rc == CL_OK && r->ctx->items.n >= most)
+        rc = fail(r, n, CL_ELIMIT, "more than %llu lines in one context", (unsigned long long)most);
     if (rc == CL_OK)
         rc = status(r, n, cl_context_add_item(r->ctx, s, qty, unit, &index));
     const clY_node *v;

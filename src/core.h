@@ -124,6 +124,11 @@ void clE_source(cl_error *err, const char *name);
 /* Sets the document path of err (may be NULL). */
 void clE_path(cl_error *err, const char *path);
 
+/* The width of the line break at s[i] of s[0..len), 0 when there is none.
+ * Line breaks are YAML's (and so libyaml's, whose line numbers every
+ * position carries): "\r\n", "\n", "\r", and U+0085, U+2028, U+2029. */
+size_t clE_line_break(const char *s, size_t len, size_t i);
+
 /* The closest of candidates[0..n) to word by edit distance, or NULL when
  * none is close enough to be a useful "did you mean". */
 const char *clE_suggest(const char *word, const char *const *candidates, size_t n);

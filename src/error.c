@@ -107,22 +107,37 @@ void clE_path(cl_error *err, const char *path)
  * Rendering
  * ------------------------------------------------------------------------ */
 
+size_t clE_line_break(const char *s, size_t len, size_t i)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    if (i >= len)
+        return 0;
+    if (u[i] == '\r')
+        return i + 1 < len && u[i + 1] == '\n' ? 2 : 1;
+    if (u[i] == '\n')
+        return 1;
+    if (u[i] == 0xC2 && i + 1 < len && u[i + 1] == 0x85)
+        return 2;
+    if (u[i] == 0xE2 && i + 2 < len && u[i + 1] == 0x80 && (u[i + 2] == 0xA8 || u[i + 2] == 0xA9))
+        return 3;
+    return 0;
+}
+
 /* Finds line `line` (1-based) of src; returns its start and length. */
 static bool find_line(const char *src, size_t len, unsigned line, size_t *start, size_t *n)
 {
     size_t i = 0;
     for (unsigned l = 1; l < line; l++) {
-        const char *nl = memchr(src + i, '\n', len - i);
-        if (nl == NULL)
+        size_t w = 0;
+        while (i < len && (w = clE_line_break(src, len, i)) == 0)
+            i++;
+        if (i >= len)
             return false;
-        i = (size_t)(nl - src) + 1;
+        i += w;
     }
-    if (i > len)
-        return false;
-    const char *nl = memchr(src + i, '\n', len - i);
-    size_t e = nl ? (size_t)(nl - src) : len;
-    if (e > i && src[e - 1] == '\r')
-        e--;
+    size_t e = i;
+    while (e < len && clE_line_break(src, len, e) == 0)
+        e++;
     *start = i;
     *n = e - i;
     return true;

@@ -55,11 +55,19 @@ static int oom(parser *p)
 }
 
 /* Steps over one byte, keeping line and column (continuation bytes of a
- * UTF-8 character do not count as columns). */
+ * UTF-8 character do not count as columns). Lines end where clY_pos() and
+ * cl_error_format() end them, at YAML's line breaks: CR LF, LF, CR, and
+ * U+0085, U+2028, U+2029 (which JSON allows inside strings), each counted
+ * at its last byte. */
 static void advance(parser *p)
 {
-    unsigned char c = (unsigned char)p->s[p->at++];
-    if (c == '\n') {
+    size_t i = p->at++;
+    const unsigned char *u = (const unsigned char *)p->s;
+    unsigned char c = u[i];
+    if (c == '\n' && i > 0 && u[i - 1] == '\r')
+        return; /* the line ended at the CR */
+    if (c == '\n' || c == '\r' || (c == 0x85 && i >= 1 && u[i - 1] == 0xC2) ||
+        ((c == 0xA8 || c == 0xA9) && i >= 2 && u[i - 1] == 0x80 && u[i - 2] == 0xE2)) {
         p->line++;
         p->col = 1;
     } else if ((c & 0xC0) != 0x80) {
@@ -378,9 +386,12 @@ static int attach(parser *p, clY_node *node)
     frame *f = &p->frames.v[p->frames.n - 1];
     size_t count = p->kids.n - f->base + 1;
     uint64_t max = p->env->limits[CL_LIMIT_LIST];
-    if (f->node->kind == CLY_MAP ? count > 2 * max : count > max)
-        return fail(p, CL_ELIMIT, "more than %llu entries in one %s", (unsigned long long)max,
-                    f->node->kind == CLY_MAP ? "mapping" : "list");
+    if (f->node->kind == CLY_MAP ? count > 2 * max : count > max) {
+        /* At the first entry too many, as the YAML reader says it. */
+        clE_set(p->err, CL_ELIMIT, clY_pos(p->doc, node), "more than %llu entries in one %s",
+                (unsigned long long)max, f->node->kind == CLY_MAP ? "mapping" : "list");
+        return CL_ELIMIT;
+    }
     if (!CL_PUSH(p->env, p->kids, node))
         return oom(p);
     return CL_OK;
@@ -515,9 +526,10 @@ int clJ_load(const cl_env *env, const char *src, size_t len, clY_doc *doc, cl_er
     doc->src = src;
     doc->len = len;
     parser p = {.env = env, .doc = doc, .err = err, .s = src, .len = len, .line = 1, .col = 1};
-    if (len > env->limits[CL_LIMIT_INPUT_BYTES])
-        return fail(&p, CL_ELIMIT, "input of %zu bytes exceeds the limit of %llu", len,
-                    (unsigned long long)env->limits[CL_LIMIT_INPUT_BYTES]);
+    if (len > env->limits[CL_LIMIT_INPUT_BYTES]) /* no position: the whole input */
+        return clE_set(err, CL_ELIMIT, (cl_pos){0, 0, 0},
+                       "input of %zu bytes exceeds the limit of %llu", len,
+                       (unsigned long long)env->limits[CL_LIMIT_INPUT_BYTES]);
     if (len >= 3 && memcmp(src, "\xEF\xBB\xBF", 3) == 0)
         p.at = 3; /* a byte order mark */
     clY_node *root = NULL;

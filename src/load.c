@@ -197,6 +197,9 @@ const char *clL_fmt_amount(const clL_state *L, int64_t v, char *buf, size_t size
     return buf;
 }
 
+/* What clL_msg() and clL_join() give when out of memory. */
+static const char no_memory_text[64];
+
 const char *clL_msg(clL_state *L, const char *fmt, ...)
 {
     char buf[1024];
@@ -210,9 +213,11 @@ const char *clL_msg(clL_state *L, const char *fmt, ...)
     if (n == sizeof buf - 1)
         memcpy(buf + n - 3, "...", 3);
     const char *r = clB_arena_strndup(L->b->arena, buf, n);
-    if (r == NULL)
+    if (r == NULL) {
         L->oom = 1;
-    return r ? r : "";
+        return no_memory_text;
+    }
+    return r;
 }
 
 /* Joins up to 8 texts of a list: "a, b or c" (", ..." beyond). */
@@ -233,9 +238,11 @@ const char *clL_join(clL_state *L, const clY_node *list, const char *last_sep)
         ok = clB_str_append(L->b->env, &s, ", ...", 5);
     const char *r = ok ? clB_arena_strndup(L->b->arena, s.p ? s.p : "", s.n) : NULL;
     clB_str_free(L->b->env, &s);
-    if (r == NULL)
+    if (r == NULL) {
         L->oom = 1;
-    return r ? r : "";
+        return no_memory_text;
+    }
+    return r;
 }
 
 int clL_weekday(const char *s, size_t n)

@@ -68,11 +68,14 @@ const clY_node *const *clL_list(const clY_node *node, size_t *n, const clY_node 
 /* Formats an amount of the file's currency into buf. */
 const char *clL_fmt_amount(const clL_state *L, int64_t v, char *buf, size_t size);
 
-/* An arena copy of a formatted message; never NULL: when out of memory it
- * returns "" and sets L->oom, which fails the load. */
+/* An arena copy of a formatted message. Never NULL: when out of memory it
+ * is an empty string (in a zeroed block long enough that a caller skipping
+ * a known prefix stays inside it) and L->oom is set, which makes the load
+ * fail with CL_ENOMEM. */
 const char *clL_msg(clL_state *L, const char *fmt, ...) CL_PRINTF(2, 3);
 
-/* Joins the texts of a list node ("a, b or c") into an arena string. */
+/* Joins the texts of a list node ("a, b or c") into an arena string; as
+ * clL_msg() when out of memory. */
 const char *clL_join(clL_state *L, const clY_node *list, const char *last_sep);
 
 /* ------------------------------------------------------------------------

@@ -380,6 +380,7 @@ static int shipped_days(clL_state *L, const clY_node *ref, const clL_shipped *ca
     else if (rc != CL_OK)
         rc = clL_fail(L, ref, rc, "shipped calendar %s is broken: line %u: %s", cal->name,
                       err.line, err.message);
+    L->oom |= S.oom;
     clY_free(&doc);
     return rc;
 }

@@ -472,6 +472,7 @@ static int filter_preds(clL_state *L, const clY_node *v, vtype t, uint32_t *firs
 {
     pred preds[MAX_PREDS];
     size_t n;
+    *phrase = "";
     int rc = load_preds(L, v, t, preds, &n);
     if (rc != CL_OK)
         return rc;

@@ -57,7 +57,9 @@ static void quoted(const clP_unit *u, uint32_t s, char *buf, size_t size)
     const char *p = clP_text(u, s);
     size_t n = u->strs[s].len, k = 0;
     buf[k++] = '"';
-    for (size_t i = 0; i < n && k + 6 < size; i++) {
+    /* Room for one character at its longest (4), the "..." (3), the
+     * closing quote and the NUL. */
+    for (size_t i = 0; i < n && k + 9 < size; i++) {
         unsigned char c = (unsigned char)p[i];
         if (c == '"' || c == '\\') {
             buf[k++] = '\\';

@@ -141,23 +141,42 @@ static int record_discount(cl_vm *vm, const cl_context *ctx, const int64_t *line
     return CL_OK;
 }
 
+/* Points an error of evaluating coupon c (its step budget, a regex's match
+ * limit) at the coupon's file, and at the coupon itself when the error has
+ * no line of its own, and names the coupon. */
+static int locate(cl_vm *vm, const clP_unit *u, const clP_coupon *c, int rc)
+{
+    cl_error *err = vm->err;
+    if (rc == CL_OK || rc == CL_ENOMEM || err == NULL || err->code == CL_OK)
+        return rc;
+    clE_source(err, u->source);
+    if (err->line == 0) {
+        err->line = c->line;
+        err->column = c->col;
+    }
+    size_t len = strlen(err->message);
+    snprintf(err->message + len, sizeof err->message - len, " (coupon %s)", clP_text(u, c->code));
+    return rc;
+}
+
 /* Runs coupon i alone: conditions, then (when applicable) its discount on
  * the original cart. */
 static int eval_one(cl_vm *vm, const cl_program *p, size_t i, const cl_context *ctx,
                     unsigned flags, int64_t *lines)
 {
-    int rc = clV_conditions(vm, p, i, ctx, flags);
-    if (rc != CL_OK || !vm->res.out.v[vm->res.out.n - 1].applicable)
-        return rc;
     const clP_unit *u;
     const clP_coupon *c = clP_coupon_of(p, i, &u);
+    int rc = clV_conditions(vm, p, i, ctx, flags);
+    if (rc != CL_OK || !vm->res.out.v[vm->res.out.n - 1].applicable)
+        return locate(vm, u, c, rc);
     int64_t *rem = vm->s.c, total, ship;
     original(ctx, rem);
     /* The TARGET check that made it applicable left its eligible lines in
      * vm->s.elig, on this same original cart. */
     rc = clD_compute_with(vm, u, c, ctx, vm->s.elig, rem, ctx->has_shipping ? ctx->shipping : 0,
                           lines, &total, &ship);
-    return rc == CL_OK ? record_discount(vm, ctx, lines, ctx->items.n, total, ship) : rc;
+    return rc == CL_OK ? record_discount(vm, ctx, lines, ctx->items.n, total, ship)
+                       : locate(vm, u, c, rc);
 }
 
 CL_API cl_status cl_vm_eval_some(cl_vm *vm, const cl_program *p, const cl_context *ctx,

@@ -554,6 +554,8 @@ static int compile_regexes(reader *r, clP_unit *u)
         char msg[256];
         size_t off;
         u->re[i] = clR_compile(r->env, u->pool + u->strs[s].off, n, msg, sizeof msg, &off);
+        if (u->re[i] == NULL && off == CLR_OOM)
+            return fail(r, CL_ENOMEM, "out of memory");
         if (u->re[i] == NULL)
             return fail(r, CL_EFORMAT, "regex %u does not compile: %s", (unsigned)i, msg);
     }

@@ -11,6 +11,7 @@
  *     instruction finds the types it pops, paths that meet agree on the
  *     stack, the stack never exceeds CLP_MAX_STACK, and HALT finds it empty.
  */
+#include "money.h"
 #include "program.h"
 
 #include <inttypes.h>
@@ -166,6 +167,8 @@ static bool discount_ok(const clP_unit *u, const clP_discount *d)
     if (d->kind == DK_TIERS && (d->tier_count == 0 ||
                                 !range_ok(d->tier_first, d->tier_count, u->n_tiers)))
         return false;
+    if (d->kind != DK_TIERS && d->tier_count != 0) /* tiers belong to the tiers kind only */
+        return false;
     for (uint32_t t = 0; d->kind == DK_TIERS && t < d->tier_count; t++) {
         const clP_tier *tr = &u->tiers[d->tier_first + t];
         if (tr->min < 0 || tr->value < 0 || tr->percent > 1 ||
@@ -225,19 +228,45 @@ static int check_rules(verifier *v)
     return CL_OK;
 }
 
+/* A coupon code as the loader accepts one: 1 to 64 letters, digits, '-',
+ * '_' or '.' (a loaded program must hold what a compiled one can). */
+static bool code_ok(const clP_unit *u, uint32_t s)
+{
+    if (!str_ok(u, s) || u->strs[s].len == 0 || u->strs[s].len > 64)
+        return false;
+    const char *p = u->pool + u->strs[s].off;
+    for (uint32_t i = 0; i < u->strs[s].len; i++) {
+        char ch = p[i];
+        if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+              ch == '-' || ch == '_' || ch == '.'))
+            return false;
+    }
+    return true;
+}
+
+/* No currency (exponent -1, ""), or a known one with its own exponent. */
+static bool currency_ok(const clP_coupon *c)
+{
+    if (c->currency[3] != '\0')
+        return false;
+    if (c->exponent < 0)
+        return c->exponent == -1 && c->currency[0] == '\0';
+    return clM_exponent(c->currency, strlen(c->currency)) == c->exponent;
+}
+
 static int check_coupons(verifier *v)
 {
     const clP_unit *u = v->u;
     for (uint32_t i = 0; i < u->n_coupons; i++) {
         const clP_coupon *c = &u->coupons[i];
         uint32_t want = i == 0 ? 0 : u->coupons[i - 1].entry + 1;
-        bool ok = str_ok(u, c->code) && (c->name == CL_NONE || str_ok(u, c->name)) &&
+        bool ok = code_ok(u, c->code) && (c->name == CL_NONE || str_ok(u, c->name)) &&
                   (c->group == CL_NONE || str_ok(u, c->group)) &&
                   c->entry < u->n_code && c->entry >= want && (i > 0 || c->entry == 0) &&
                   c->discount < u->n_discounts && (c->zone == CL_NONE || c->zone < u->n_zones) &&
                   c->uses >= -1 && c->per_user >= -1 && c->budget >= -1 && c->rounding < 4 &&
                   c->weekend < 0x80 && c->automatic <= 1 && c->exclusive <= 1 && c->stop <= 1 &&
-                  c->exponent >= -1 && c->exponent <= 4 && c->currency[3] == '\0';
+                  currency_ok(c);
         if (!ok)
             return bad(v, "coupon %" PRIu32 " is malformed", i);
     }

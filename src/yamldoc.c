@@ -29,10 +29,44 @@ typedef struct builder {
     nodevec roots;
     uint64_t nodes;                /* nodes created */
     uint64_t aliased;              /* nodes reached through aliases */
+    bool lines_known;              /* breaks and last_cols are counted */
+    size_t breaks;                 /* line breaks in the source */
+    size_t last_cols;              /* characters on its last line */
 } builder;
 
-static cl_pos mark_pos(const builder *b, yaml_mark_t m)
+/*
+ * libyaml ends an input whose last line has no line break with one line
+ * more: a mark at column 0 of a line past the last. Such a mark is the end
+ * of the last line, where the input ends.
+ */
+static yaml_mark_t end_mark(builder *b, yaml_mark_t m)
 {
+    if (m.column != 0 || m.line == 0)
+        return m;
+    if (!b->lines_known) {
+        const char *s = b->doc->src;
+        size_t len = b->doc->len, w;
+        for (size_t i = 0; i < len; i += w ? w : 1) {
+            w = clE_line_break(s, len, i);
+            if (w > 0) {
+                b->breaks++;
+                b->last_cols = 0;
+            } else if (((unsigned char)s[i] & 0xC0) != 0x80) {
+                b->last_cols++;
+            }
+        }
+        b->lines_known = true;
+    }
+    if (m.line <= b->breaks)
+        return m;
+    m.line = b->breaks;
+    m.column = b->last_cols;
+    return m;
+}
+
+static cl_pos mark_pos(builder *b, yaml_mark_t m)
+{
+    m = end_mark(b, m);
     clY_node tmp = {.line = (uint32_t)m.line + 1, .col = (uint32_t)m.column + 1};
     return clY_pos(b->doc, &tmp);
 }
@@ -64,6 +98,7 @@ static clY_node *new_node(builder *b, clY_kind kind, yaml_mark_t m)
         return NULL;
     }
     n->kind = (uint8_t)kind;
+    m = end_mark(b, m);
     n->line = (uint32_t)m.line + 1;
     n->col = (uint32_t)m.column + 1;
     n->weight = 1;
@@ -323,7 +358,7 @@ static int syntax_error(builder *b, const yaml_parser_t *p)
     const char *problem = p->problem ? p->problem : "malformed input";
     if (p->context != NULL)
         return fail(b, CL_ESYNTAX, p->problem_mark, "%s (%s at line %zu)", problem, p->context,
-                    p->context_mark.line + 1);
+                    end_mark(b, p->context_mark).line + 1);
     return fail(b, CL_ESYNTAX, p->problem_mark, "%s", problem);
 }
 
@@ -378,9 +413,10 @@ int clY_load(const cl_env *env, const char *src, size_t len, clY_doc *doc, cl_er
     doc->len = len;
     builder b = {.env = env, .doc = doc, .err = err};
     yaml_mark_t start = {0, 0, 0};
-    if (len > env->limits[CL_LIMIT_INPUT_BYTES])
-        return fail(&b, CL_ELIMIT, start, "input of %zu bytes exceeds the limit of %llu", len,
-                    (unsigned long long)env->limits[CL_LIMIT_INPUT_BYTES]);
+    if (len > env->limits[CL_LIMIT_INPUT_BYTES]) /* no position: the whole input */
+        return clE_set(err, CL_ELIMIT, (cl_pos){0, 0, 0},
+                       "input of %zu bytes exceeds the limit of %llu", len,
+                       (unsigned long long)env->limits[CL_LIMIT_INPUT_BYTES]);
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser))
         return fail(&b, CL_ENOMEM, start, "out of memory");
@@ -426,17 +462,16 @@ cl_pos clY_pos(const clY_doc *doc, const clY_node *node)
     cl_pos p = {node->line, node->col, 0};
     if (doc == NULL || doc->src == NULL)
         return p;
-    size_t i = 0;
+    size_t i = 0, w = 0;
+    /* Lines end at YAML's line breaks, as libyaml counts them. */
     for (uint32_t l = 1; l < node->line && i < doc->len; l++) {
-        const char *nl = memchr(doc->src + i, '\n', doc->len - i);
-        if (nl == NULL) {
-            i = doc->len;
-            break;
-        }
-        i = (size_t)(nl - doc->src) + 1;
+        while (i < doc->len && (w = clE_line_break(doc->src, doc->len, i)) == 0)
+            i++;
+        i += w;
     }
     /* The column counts characters: step over UTF-8 continuation bytes. */
-    for (uint32_t c = 1; c < node->col && i < doc->len && doc->src[i] != '\n'; c++) {
+    for (uint32_t c = 1; c < node->col && i < doc->len &&
+                         clE_line_break(doc->src, doc->len, i) == 0; c++) {
         i++;
         while (i < doc->len && ((unsigned char)doc->src[i] & 0xC0) == 0x80)
             i++;

@@ -10,14 +10,22 @@
  *       best: { coupons, discount, shipping_discount, subtotal, shipping, total,
  *               rejected }
  *       context_error: { code, line, column, message }     # extension
+ *       eval_error: { code, line, column, message }        # extension
+ *       best_error: { code, line, column, message }        # extension
  *   compile_errors:                  # extension: sources that must not compile
  *     - { name, source, error: { code, line, column, message, path } }
+ *   limits: { steps: 100, depth: 8, ... }   # extension: the file runs under these
  *
  * Extensions (docs/testing.md): a reason in `reasons` may be a mapping
  * { code, line, message } (message: a substring); `rejected` lists codes that
  * must be among best's rejected ones; `context_error` and `compile_errors`
- * test error messages. Prints one line per case and ends with
- * "N passed, M failed".
+ * test error messages, `eval_error` and `best_error` the errors of
+ * evaluating and choosing. A `context` given as text (a block scalar of
+ * JSON) is parsed by cl_context_parse, as a caller's would be, rather than
+ * read from the test file's tree. `limits` sets the file's environment
+ * limits (SPEC section 8; names as in docs/robustness.md): its coupons,
+ * compile errors and text contexts are compiled and parsed under them.
+ * Prints one line per case and ends with "N passed, M failed".
  */
 #include "couponc.h"
 
@@ -36,6 +44,10 @@ typedef struct tester {
     cl_program *prog;
     cl_context *ctx;
     cl_vm *vm;
+    cl_env *own_env;           /* the environment of a file with `limits` */
+    const cl_env *saved_env;   /* what it replaced, with the context and vm */
+    cl_context *saved_ctx;
+    cl_vm *saved_vm;
     char why[4096];            /* what failed in the current case */
     size_t whylen;
     int passed, failed;
@@ -317,9 +329,24 @@ static void report(tester *t, const char *name)
     t->whylen = 0;
 }
 
+/* Runs an evaluation that must fail as want describes. */
+static void expect_failure(tester *t, const char *what, const clY_node *want, bool best)
+{
+    const cl_result *r;
+    cl_error err;
+    clE_clear(&err);
+    int rc = best ? (int)cl_vm_best(t->vm, t->prog, t->ctx, &r, &err)
+                  : (int)cl_vm_eval(t->vm, t->prog, t->ctx, 0, &r, &err);
+    if (rc == CL_OK)
+        note(t, "%s: expected an error, but it succeeded", what);
+    else
+        compare_error(t, want, &err);
+}
+
 static int run_case(tester *t, const clY_node *c, uint32_t index)
 {
-    static const char *const keys[] = {"name", "context", "expect", "best", "context_error"};
+    static const char *const keys[] = {"name", "context", "expect", "best", "context_error",
+                                       "eval_error", "best_error"};
     if (!keys_ok(t, c, keys, sizeof keys / sizeof *keys))
         return -1;
     const clY_node *name = clY_get(c, "name"), *context = clY_get(c, "context");
@@ -330,7 +357,9 @@ static int run_case(tester *t, const clY_node *c, uint32_t index)
         return bad(t, c, "a case needs a context");
     cl_error err;
     clE_clear(&err);
-    int rc = clX_from_node(t->ctx, t->doc, context, &err);
+    int rc = context->kind == CLY_SCALAR
+                 ? (int)cl_context_parse(t->ctx, context->str, context->n, &err)
+                 : clX_from_node(t->ctx, t->doc, context, &err);
     const clY_node *cerr = clY_get(c, "context_error");
     if (cerr != NULL) {
         if (rc == CL_OK)
@@ -346,6 +375,11 @@ static int run_case(tester *t, const clY_node *c, uint32_t index)
         return 0;
     }
     const clY_node *expect = clY_get(c, "expect"), *best = clY_get(c, "best");
+    const clY_node *eerr = clY_get(c, "eval_error"), *berr = clY_get(c, "best_error");
+    if (eerr != NULL)
+        expect_failure(t, "eval", eerr, false);
+    if (berr != NULL)
+        expect_failure(t, "best", berr, true);
     const cl_result *r;
     if (expect != NULL) {
         if (cl_vm_eval(t->vm, t->prog, t->ctx, 0, &r, &err) != CL_OK)
@@ -425,9 +459,72 @@ static cl_program *load_coupons(tester *t, const clY_node *node)
     return p;
 }
 
+/* `limits: { steps: 100, ... }`: a new environment with those limits, and a
+ * context and a vm made from it, replace the tester's for this file. */
+static int apply_limits(tester *t, const clY_node *limits)
+{
+    static const char *const names[CL_LIMIT_COUNT] = {
+        [CL_LIMIT_INPUT_BYTES] = "input_bytes", [CL_LIMIT_DEPTH] = "depth",
+        [CL_LIMIT_COUPONS] = "coupons", [CL_LIMIT_LIST] = "list", [CL_LIMIT_STRING] = "string",
+        [CL_LIMIT_REGEX_LENGTH] = "regex_length", [CL_LIMIT_ALIASES] = "aliases",
+        [CL_LIMIT_NODES] = "nodes", [CL_LIMIT_MATCH] = "match",
+        [CL_LIMIT_MATCH_DEPTH] = "match_depth", [CL_LIMIT_STEPS] = "steps",
+        [CL_LIMIT_ITEMS] = "items",
+    };
+    if (limits->kind != CLY_MAP)
+        return bad(t, limits, "limits: expected a mapping such as { steps: 100 }");
+    cl_env *env = cl_env_new(NULL, NULL);
+    if (env == NULL)
+        return bad(t, limits, "out of memory");
+    for (uint32_t i = 0; i < limits->n; i++) {
+        const clY_node *k = limits->items[2 * i], *v = limits->items[2 * i + 1];
+        int which = -1;
+        for (int l = 0; l < CL_LIMIT_COUNT && which < 0; l++)
+            if (strcmp(k->str, names[l]) == 0)
+                which = l;
+        char *end = NULL;
+        unsigned long long x = v->kind == CLY_SCALAR ? strtoull(v->str, &end, 10) : 0;
+        if (which < 0 || end == v->str || (end && *end != '\0') ||
+            cl_env_set_limit(env, (cl_limit)which, x) != CL_OK) {
+            cl_env_free(env);
+            return bad(t, k, "limits: bad limit %s", k->str);
+        }
+    }
+    cl_context *ctx = cl_context_new(env);
+    cl_vm *vm = cl_vm_new(env);
+    if (ctx == NULL || vm == NULL) {
+        cl_context_free(ctx);
+        cl_vm_free(vm);
+        cl_env_free(env);
+        return bad(t, limits, "out of memory");
+    }
+    t->own_env = env;
+    t->saved_env = t->env;
+    t->saved_ctx = t->ctx;
+    t->saved_vm = t->vm;
+    t->env = env;
+    t->ctx = ctx;
+    t->vm = vm;
+    return 0;
+}
+
+/* Puts back the tester's own environment after a file with `limits`. */
+static void restore_limits(tester *t)
+{
+    if (t->own_env == NULL)
+        return;
+    cl_context_free(t->ctx);
+    cl_vm_free(t->vm);
+    cl_env_free(t->own_env);
+    t->env = t->saved_env;
+    t->ctx = t->saved_ctx;
+    t->vm = t->saved_vm;
+    t->own_env = NULL;
+}
+
 static int run_file(tester *t)
 {
-    static const char *const keys[] = {"coupons", "cases", "compile_errors"};
+    static const char *const keys[] = {"coupons", "cases", "compile_errors", "limits"};
     size_t len;
     char *src = cc_read_file(t->file, &len);
     if (src == NULL)
@@ -450,6 +547,9 @@ static int run_file(tester *t)
     const clY_node *coupons = root ? clY_get(root, "coupons") : NULL;
     const clY_node *cases = root ? clY_get(root, "cases") : NULL;
     const clY_node *errors = root ? clY_get(root, "compile_errors") : NULL;
+    const clY_node *limits = root ? clY_get(root, "limits") : NULL;
+    if (rc == CL_OK && limits != NULL)
+        rc = apply_limits(t, limits);
     if (rc == CL_OK && errors != NULL)
         rc = run_compile_errors(t, errors);
     if (rc == CL_OK && cases != NULL && coupons == NULL)
@@ -462,6 +562,7 @@ static int run_file(tester *t)
         rc = run_case(t, cases->items[i], i);
     cl_program_free(t->prog);
     t->prog = NULL;
+    restore_limits(t);
     clY_free(&doc);
     free(src);
     return rc;

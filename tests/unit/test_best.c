@@ -45,7 +45,7 @@ static void out(gen *g, const char *fmt, ...)
     }
     for (;;) {
         va_start(ap, fmt);
-        int k = vsnprintf(g->p + g->n, g->cap - g->n, fmt, ap);
+        int k = vsnprintf(g->p ? g->p + g->n : NULL, g->cap - g->n, fmt, ap);
         va_end(ap);
         if ((size_t)k < g->cap - g->n) {
             g->n += (size_t)k;

@@ -569,7 +569,7 @@ START_TEST(test_step_budget)
     cl_env_set_limit(env, CL_LIMIT_STEPS, 11);
     ck_assert_int_eq(cl_vm_eval(vm, prog, ctx, 0, &res, &err), CL_ESTEPS);
     ck_assert_int_eq(err.code, CL_ESTEPS);
-    ck_assert_str_eq(err.message, "evaluation exceeded its budget of 11 steps");
+    ck_assert_str_eq(err.message, "evaluation exceeded its budget of 11 steps (coupon A)");
     /* a long cart spends the budget in the line filter */
     cl_env_set_limit(env, CL_LIMIT_STEPS, 1000);
     cl_context_clear(ctx);
