@@ -36,6 +36,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -267,7 +269,7 @@ static bool next_batch(reader *r, batch *b)
     bool ok = reserve(b, BATCH + r->ncarry + 1);
     if (ok && r->skipping)
         ok = skip_rest(r, b);
-    if (ok) {
+    if (ok && r->ncarry > 0) {
         memcpy(b->p + b->n, r->carry, r->ncarry);
         b->n += r->ncarry;
         r->ncarry = 0;
@@ -292,7 +294,8 @@ static bool next_batch(reader *r, batch *b)
             }
         }
         if (ok) {
-            memcpy(r->carry, nl + 1, rest);
+            if (rest > 0)
+                memcpy(r->carry, nl + 1, rest);
             r->ncarry = rest;
             b->n = keep;
         }
@@ -328,6 +331,7 @@ typedef struct options {
     unsigned flags;            /* cl_sim_new() flags */
     bool json;                 /* --json */
     bool strict;               /* --strict */
+    bool stats;                /* --stats */
     long threads;              /* --threads */
     const char *currency;      /* --currency */
     long max_errors;           /* --max-errors: refused lines printed */
@@ -644,7 +648,8 @@ static const char simulate_usage[] =
     "  --strict         stop at the first line that is not a valid order (exit 2)\n"
     "  --currency CUR   the currency of the simulation (default: the first order's);\n"
     "                   orders in another are refused\n"
-    "  --max-errors N   refused lines printed on stderr (default 10; all are counted)\n";
+    "  --max-errors N   refused lines printed on stderr (default 10; all are counted)\n"
+    "  --stats          print the time taken, orders per second and peak memory on stderr\n";
 
 static bool number(const char *v, long lo, long hi, long *out)
 {
@@ -661,7 +666,7 @@ static bool number(const char *v, long lo, long hi, long *out)
  * after a message. */
 static int parse_options(int argc, char **argv, options *o)
 {
-    *o = (options){NULL, CL_SIM_EVAL, false, false, 1, NULL, 10};
+    *o = (options){NULL, CL_SIM_EVAL, false, false, false, 1, NULL, 10};
     int i = 0;
     for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -680,6 +685,8 @@ static int parse_options(int argc, char **argv, options *o)
             o->json = true;
         } else if (strcmp(a, "--strict") == 0) {
             o->strict = true;
+        } else if (strcmp(a, "--stats") == 0) {
+            o->stats = true;
         } else if (strcmp(a, "--currency") == 0 && v) {
             o->currency = v;
             i++;
@@ -712,6 +719,33 @@ static int parse_options(int argc, char **argv, options *o)
     return i;
 }
 
+static double seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* --stats: how long the replay took, in time and in CPU, and the peak
+ * resident memory of the process. */
+static void print_stats(const cl_sim *s, double wall, long threads)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+                 (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+    int64_t orders = 0, errors = 0;
+    unsigned view = cl_sim_get(s, CL_SIM_EVAL, CL_SIM_ALL, CL_SIM_ORDERS, &orders) == CL_OK
+                        ? CL_SIM_EVAL : CL_SIM_BEST;
+    cl_sim_get(s, view, CL_SIM_ALL, CL_SIM_ORDERS, &orders);
+    cl_sim_get(s, view, CL_SIM_ALL, CL_SIM_ERRORS, &errors);
+    double n = (double)(orders + errors);
+    fprintf(stderr, "couponc: %.0f lines in %.3f s with %ld thread%s: %.0f orders/s, "
+            "%.0f orders per CPU second (%.3f s CPU); peak memory %ld KiB\n", n, wall, threads,
+            threads == 1 ? "" : "s", wall > 0 ? n / wall : 0.0, cpu > 0 ? n / cpu : 0.0, cpu,
+            (long)ru.ru_maxrss);
+}
+
 /* Runs the workers (the calling thread is the first) and merges their
  * simulations into ws[0].sim. */
 static bool run(shared *sh, worker *ws, long n)
@@ -734,6 +768,12 @@ static bool run(shared *sh, worker *ws, long n)
 
 int cc_cmd_simulate(const cl_env *env, int argc, char **argv)
 {
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(simulate_usage, stdout);
+            return EXIT_OK;
+        }
+    }
     for (int i = 0; i < argc; i++)
         if (strcmp(argv[i], "--synthesize") == 0)
             return cc_cmd_synthesize(env, argc, argv);
@@ -772,6 +812,7 @@ int cc_cmd_simulate(const cl_env *env, int argc, char **argv)
     if (source_open(&sh.rd.src, o.orders) != 0)
         goto done;
     opened = true;
+    double t0 = seconds();
     if (!run(&sh, ws, o.threads)) {
         if (sh.oom)
             fprintf(stderr, "couponc: out of memory\n");
@@ -781,6 +822,8 @@ int cc_cmd_simulate(const cl_env *env, int argc, char **argv)
         fprintf(stderr, "couponc: --strict: stopped at the first refused line\n");
         goto done;
     }
+    if (o.stats)
+        print_stats(ws[0].sim, seconds() - t0, o.threads);
     if (sh.refused > (unsigned long long)sh.printed)
         fprintf(stderr, "couponc: %llu lines refused (%ld shown)\n", sh.refused, sh.printed);
     if (o.json) {

@@ -848,7 +848,7 @@ int cc_cmd_synthesize(const cl_env *env, int argc, char **argv)
     long year = 2025;
     const char *out = NULL, *zone = "America/New_York";
     bool have_n = false;
-    for (int i = 0; i < argc; i++) {
+    for (int i = 0; i < argc; i += 2) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         char *end = NULL;
         if (v == NULL) {
@@ -881,7 +881,6 @@ int cc_cmd_synthesize(const cl_env *env, int argc, char **argv)
             fprintf(stderr, "couponc: simulate: --year must be from 1900 to 2200\n");
             return EXIT_USAGE;
         }
-        i++;
     }
     if (!have_n) {
         fprintf(stderr, "couponc: simulate --synthesize needs a number of orders from 0 to "
