@@ -380,6 +380,14 @@ static char *report(const cl_sim *s)
     return t.p;
 }
 
+/* Two reports must be equal (too long for ck_assert_str_eq's message). */
+static void same_report(const char *a, const char *b, const char *what)
+{
+    if (strcmp(a, b) != 0)
+        fprintf(stderr, "%s: one report:\n%s\nthe other:\n%s\n", what, a, b);
+    ck_assert_msg(strcmp(a, b) == 0, "%s: the reports differ (both on stderr)", what);
+}
+
 /* ------------------------------------------------------------------------
  * Results equal the sum of individual evaluations
  * ------------------------------------------------------------------------ */
@@ -549,12 +557,17 @@ START_TEST(test_percentile_edges)
         ck_assert_int_eq(cl_sim_percentile(s, CL_SIM_EVAL, 0, q, &v), CL_OK);
         ck_assert_int_eq(v, 777777);
     }
+    /* The average rounds half up: (777777 + 2) / 2. */
+    feed_value(s, ctx, 2);
+    ck_assert_int_eq(get(s, CL_SIM_EVAL, 0, CL_SIM_AVERAGE), 388890);
     /* The largest amounts there are. */
     feed_value(s, ctx, INT64_MAX);
     ck_assert_int_eq(cl_sim_percentile(s, CL_SIM_EVAL, 0, 10000, &v), CL_OK);
     ck_assert_int_eq(v, INT64_MAX);
     ck_assert_int_eq(cl_sim_percentile(s, CL_SIM_EVAL, 0, 5000, &v), CL_OK);
     ck_assert_int_eq(v, 777777);
+    ck_assert_int_eq(cl_sim_percentile(s, CL_SIM_EVAL, 0, 0, &v), CL_OK);
+    ck_assert_int_eq(v, 2);
     ck_assert_int_eq(cl_sim_percentile(s, CL_SIM_EVAL, 0, 10001, &v), CL_EINVAL);
     ck_assert_int_eq(cl_sim_percentile(s, CL_SIM_EVAL, 1, 5000, &v), CL_ERANGE);
     ck_assert_int_eq(cl_sim_percentile(s, CL_SIM_BEST, CL_SIM_ALL, 5000, &v), CL_EINVAL);
@@ -603,14 +616,14 @@ START_TEST(test_merge)
     ck_assert_int_eq(cl_sim_merge(part[0], empty), CL_OK);
     ck_assert_int_eq(cl_sim_merge(copy, part[0]), CL_OK);
     char *a = report(part[0]), *b = report(copy);
-    ck_assert_str_eq(a, b);
+    same_report(a, b, "an empty simulation merged into");
     free(a);
     free(b);
     ck_assert_int_eq(cl_sim_merge(part[0], part[1]), CL_OK);
     ck_assert_int_eq(cl_sim_merge(part[0], part[2]), CL_OK);
     a = report(one);
     b = report(part[0]);
-    ck_assert_str_eq(a, b);
+    same_report(a, b, "the merged parts against one simulation");
     free(a);
     free(b);
     for (int k = 0; k < 3; k++)
@@ -701,7 +714,7 @@ START_TEST(test_threads)
     for (int k = 1; k < 3; k++)
         ck_assert_int_eq(cl_sim_merge(f[0].sim, f[k].sim), CL_OK);
     char *a = report(one), *b = report(f[0].sim);
-    ck_assert_str_eq(a, b);
+    same_report(a, b, "threads against one simulation");
     ck_assert_int_eq(solo.failures + f[0].failures + f[1].failures + f[2].failures, 0);
     free(a);
     free(b);
@@ -783,7 +796,7 @@ START_TEST(test_refused)
     ck_assert_int_eq(get(s, CL_SIM_EVAL, CL_SIM_ALL, CL_SIM_ERRORS), refused);
     ck_assert_int_eq(get(s, CL_SIM_BEST, 3, CL_SIM_ERRORS), refused);
     char *a = report_sans_errors(s), *b = report(clean);
-    ck_assert_str_eq(a, b);
+    same_report(a, b, "with refused orders against without");
     free(a);
     free(b);
     /* NULLs are refused without being counted. */
@@ -819,7 +832,7 @@ START_TEST(test_refused_steps)
     ck_assert_int_eq(cl_sim_add_json(s, t.p, t.n, &err), CL_ESTEPS);
     ck_assert_int_eq(get(s, CL_SIM_EVAL, CL_SIM_ALL, CL_SIM_ERRORS), 1);
     char *after = report_sans_errors(s);
-    ck_assert_str_eq(before, after);
+    same_report(before, after, "before and after the step budget ran out");
     free(before);
     free(after);
     cl_sim_free(s);
@@ -1203,7 +1216,7 @@ START_TEST(test_oom)
         } else {
             ck_assert_int_eq(rc, CL_ENOMEM);
             ck_assert_int_eq(err.code, CL_ENOMEM);
-            ck_assert_str_eq(before, after);
+            same_report(before, after, "out of memory counting an order");
             failures++;
         }
         free(before);
@@ -1225,7 +1238,7 @@ START_TEST(test_oom)
         test_alloc_fail_at(&A, 0);
         if (rc == CL_ENOMEM) {
             char *after = report(a);
-            ck_assert_str_eq(before, after);
+            same_report(before, after, "out of memory merging");
             free(after);
             failures++;
         } else {
