@@ -574,12 +574,12 @@ CL_API cl_status cl_sim_merge(cl_sim *into, const cl_sim *from)
     if (into == NULL || from == NULL || into == from || into->flags != from->flags ||
         !same_coupons(into->prog, from->prog))
         return CL_EINVAL;
-    if (into->currency[0] != '\0' && from->currency[0] != '\0' &&
-        strcmp(into->currency, from->currency) != 0) {
-        /* An empty side takes the other's currency; two counted ones must agree. */
-        if (into->orders > 0 && from->orders > 0)
-            return CL_ECURRENCY;
-    }
+    /* Two sides that counted orders must agree on the currency; otherwise
+     * the merged simulation is in the currency of the side that counted
+     * some (into's when neither did, unless it has none). */
+    bool a = into->orders > 0, b = from->orders > 0;
+    if (a && b && strcmp(into->currency, from->currency) != 0)
+        return CL_ECURRENCY;
     const cl_env *env = into->env;
     for (size_t i = 0; i < into->n; i++) {
         if ((into->eval && !reserve_like(env, &into->eval[i].h, &from->eval[i].h)) ||
@@ -588,11 +588,9 @@ CL_API cl_status cl_sim_merge(cl_sim *into, const cl_sim *from)
     }
     if (!reserve_like(env, &into->all.h, &from->all.h))
         return CL_ENOMEM;
-    if (from->orders > 0 || into->currency[0] == '\0') {
-        if (from->currency[0] != '\0') {
-            memcpy(into->currency, from->currency, 4);
-            into->exponent = from->exponent;
-        }
+    if (!a && from->currency[0] != '\0' && (b || into->currency[0] == '\0')) {
+        memcpy(into->currency, from->currency, 4);
+        into->exponent = from->exponent;
     }
     into->orders += from->orders;
     into->errors += from->errors;
