@@ -397,34 +397,44 @@ static bool blank(const char *p, const char *e)
     return true;
 }
 
+/* Counts the lines of b, numbering them from b->first; false when the
+ * worker must stop (out of memory, or a refused line under --strict). */
+static bool process(worker *w, batch *b)
+{
+    shared *sh = w->sh;
+    char *p = b->p, *end = b->p + b->n;
+    unsigned long long line = b->first;
+    for (; p < end; line++) {
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        char *e = nl ? nl : end;
+        if (!blank(p, e)) {
+            cl_error err;
+            cl_status rc = cl_sim_add_json(w->sim, p, (size_t)(e - p), &err);
+            if (rc == CL_ENOMEM) {
+                pthread_mutex_lock(&sh->print_mu);
+                sh->oom = true;
+                pthread_mutex_unlock(&sh->print_mu);
+                stop_reading(sh);
+                return false;
+            }
+            if (rc != CL_OK) {
+                refuse_line(sh, line, &err);
+                if (sh->opt->strict)
+                    return false;
+            }
+        }
+        p = e + 1;
+    }
+    return true;
+}
+
 static void *work(void *ud)
 {
     worker *w = ud;
     shared *sh = w->sh;
     while (next_batch(&sh->rd, &w->b)) {
-        char *p = w->b.p, *end = w->b.p + w->b.n;
-        unsigned long long line = w->b.first;
-        for (; p < end; line++) {
-            char *nl = memchr(p, '\n', (size_t)(end - p));
-            char *e = nl ? nl : end;
-            if (!blank(p, e)) {
-                cl_error err;
-                cl_status rc = cl_sim_add_json(w->sim, p, (size_t)(e - p), &err);
-                if (rc == CL_ENOMEM) {
-                    pthread_mutex_lock(&sh->print_mu);
-                    sh->oom = true;
-                    pthread_mutex_unlock(&sh->print_mu);
-                    stop_reading(sh);
-                    return NULL;
-                }
-                if (rc != CL_OK) {
-                    refuse_line(sh, line, &err);
-                    if (sh->opt->strict)
-                        return NULL;
-                }
-            }
-            p = e + 1;
-        }
+        if (!process(w, &w->b))
+            return NULL;
         if (sh->opt->strict && stopped(sh))
             break;
     }
@@ -491,6 +501,18 @@ static double share(int64_t part, int64_t whole)
     return whole > 0 ? 100.0 * (double)part / (double)whole : 0.0;
 }
 
+/* A share as a percentage with one decimal, "<0.1%" rather than "0.0%"
+ * for a few. */
+static const char *percent_text(int64_t part, int64_t whole, char *buf, size_t size)
+{
+    double p = share(part, whole);
+    if (part > 0 && p < 0.05)
+        snprintf(buf, size, "<0.1%%");
+    else
+        snprintf(buf, size, "%.1f%%", p);
+    return buf;
+}
+
 /* The three most frequent reasons of coupon c: "WEEKDAY 71.2% (40.0% alone), ...". */
 static void top_reasons(const cl_sim *s, unsigned view, long c, int64_t rejected)
 {
@@ -510,9 +532,11 @@ static void top_reasons(const cl_sim *s, unsigned view, long c, int64_t rejected
     }
     for (int i = 0; i < n && i < 3; i++) {
         int r = order[i];
-        printf("%s%s %.1f%%", i ? ", " : "", cl_reason_name(r), share(cnt[r], rejected));
+        char a[16], b[16];
+        printf("%s%s %s", i ? ", " : "", cl_reason_name(r),
+               percent_text(cnt[r], rejected, a, sizeof a));
         if (only[r] > 0)
-            printf(" (%.1f%% alone)", share(only[r], rejected));
+            printf(" (%s alone)", percent_text(only[r], rejected, b, sizeof b));
     }
     if (n > 3)
         printf(", +%d more", n - 3);
