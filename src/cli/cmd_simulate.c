@@ -61,6 +61,8 @@ typedef struct source {
     bool eof;
 } source;
 
+/* Opens path ("-": standard input) and tells gzip by its magic bytes; -1
+ * after a message. source_close() is due either way. */
 static int source_open(source *s, const char *path)
 {
     memset(s, 0, sizeof *s);
@@ -83,13 +85,13 @@ static int source_open(source *s, const char *path)
         s->nhead += (size_t)k;
     }
     if (s->nhead == 2 && s->head[0] == 0x1f && s->head[1] == 0x8b) {
-        s->gz = true;
         s->in = malloc(GZ_IN);
         /* 15 + 16: a gzip stream (header and CRC checked by zlib). */
         if (s->in == NULL || inflateInit2(&s->z, 15 + 16) != Z_OK) {
             fprintf(stderr, "couponc: out of memory\n");
             return -1;
         }
+        s->gz = true;
         memcpy(s->in, s->head, 2);
         s->z.next_in = s->in;
         s->z.avail_in = 2;
@@ -134,9 +136,10 @@ static ssize_t source_read(source *s, char *buf, size_t n)
             fprintf(stderr, "couponc: cannot read %s: %s\n", s->name, strerror(errno));
         return k;
     }
+    uInt room = (uInt)(n > UINT_MAX ? UINT_MAX : n);
     s->z.next_out = (unsigned char *)buf;
-    s->z.avail_out = (uInt)(n > UINT_MAX ? UINT_MAX : n);
-    while (s->z.avail_out == (uInt)(n > UINT_MAX ? UINT_MAX : n)) {
+    s->z.avail_out = room;
+    while (s->z.avail_out == room) {
         if (s->z.avail_in == 0 && !s->eof) {
             ssize_t k = read_fd(s, s->in, GZ_IN);
             if (k < 0) {
@@ -151,8 +154,10 @@ static ssize_t source_read(source *s, char *buf, size_t n)
             if (s->z.avail_in == 0 && s->eof)
                 return 0;
             /* Another member follows. */
-            if (inflateReset(&s->z) != Z_OK)
-                break;
+            if (inflateReset(&s->z) != Z_OK) {
+                fprintf(stderr, "couponc: %s: corrupt gzip data\n", s->name);
+                return -1;
+            }
             s->gz_end = false;
         }
         if (s->z.avail_in == 0 && s->eof) {
@@ -168,7 +173,7 @@ static ssize_t source_read(source *s, char *buf, size_t n)
             return -1;
         }
     }
-    return (ssize_t)((size_t)(s->z.avail_out == 0 ? n : n - s->z.avail_out));
+    return (ssize_t)(room - s->z.avail_out);
 }
 
 /* ------------------------------------------------------------------------
@@ -833,9 +838,9 @@ int cc_cmd_simulate(const cl_env *env, int argc, char **argv)
             goto done;
         }
     }
+    opened = true;
     if (source_open(&sh.rd.src, o.orders) != 0)
         goto done;
-    opened = true;
     double t0 = seconds();
     if (!run(&sh, ws, o.threads)) {
         if (sh.oom)

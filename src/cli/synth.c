@@ -688,8 +688,7 @@ static void add_shipping(gen *g, const char *country, int64_t subtotal)
     static const int64_t us_a[] = {599, 1299, 2499, 0};
     size_t m = us ? PICK(&g->r, us_w) : chance(&g->r, 800) ? 0 : 1;
     int64_t amount = us ? (m == 0 && subtotal >= 5000 ? 0 : us_a[m]) : m == 0 ? 1499 : 2999;
-    add(g, "\"shipping\":{\"method\":\"%s\",\"country\":\"%s\",", us ? us_m[m] : us_m[m],
-        country);
+    add(g, "\"shipping\":{\"method\":\"%s\",\"country\":\"%s\",", us_m[m], country);
     add_amount(g, "amount", amount);
     add(g, "},");
 }
