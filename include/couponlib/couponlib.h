@@ -563,11 +563,11 @@ CL_API void cl_sim_free(cl_sim *sim);
 CL_API cl_status cl_sim_set_currency(cl_sim *sim, const char *currency);
 
 /* Counts one order: evaluates ctx (which is not kept) and adds what it
- * gives to the report. On an error (an evaluation error such as the step
- * budget, an order without a currency or in another currency) the order
- * is counted among the refused ones (CL_SIM_ERRORS) and nothing else
- * changes; *err (may be NULL) says why. CL_ENOMEM and CL_EINVAL leave the
- * simulation entirely unchanged. */
+ * gives to the report. On an error (an evaluation error such as CL_ESTEPS,
+ * an order without a currency, CL_EMISSING, or in another currency,
+ * CL_ECURRENCY) the order is counted among the refused ones (CL_SIM_ERRORS)
+ * and nothing else changes; *err (may be NULL) says why. CL_ENOMEM and
+ * CL_EINVAL (no sim or ctx) leave the simulation entirely unchanged. */
 CL_API cl_status cl_sim_add(cl_sim *sim, const cl_context *ctx, cl_error *err);
 
 /* Parses text[0..len) as the JSON of one context (SPEC section 3, as
@@ -658,8 +658,9 @@ CL_API const cl_program *cl_sim_program(const cl_sim *sim);
 /* Writes the report as one JSON object through write (the shape of
  * docs/simulation.md): the totals, then per coupon its "eval" and "best"
  * figures and reasons, then the "best" figures as a whole. Amounts are
- * decimal strings with the currency's decimals, shares are numbers with
- * four decimals. Returns CL_OK, CL_EIO when write fails. */
+ * decimal strings with the currency's decimals (exact however large),
+ * shares are numbers with four decimals. Returns CL_OK, CL_EIO when write
+ * fails, CL_ENOMEM, or CL_EINVAL without a simulation or a writer. */
 CL_API cl_status cl_sim_write_json(const cl_sim *sim, cl_write_fn write, void *ud);
 
 #ifdef __cplusplus
