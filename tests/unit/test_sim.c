@@ -691,7 +691,11 @@ static void *feed(void *ud)
 
 START_TEST(test_threads)
 {
-    cl_program *p = compile(catalog);
+    /* The counting allocator is not thread-safe: malloc's environment. */
+    cl_env *menv = cl_env_new(NULL, NULL);
+    cl_error err;
+    cl_program *p = cl_compile(menv, catalog, strlen(catalog), "sim.yaml", &err);
+    ck_assert_ptr_nonnull(p);
     unsigned flags = CL_SIM_EVAL | CL_SIM_BEST | CL_BEST_INDEXED;
     size_t n = (size_t)test_rounds(2000);
     char **lines = calloc(n, sizeof *lines);
@@ -699,14 +703,14 @@ START_TEST(test_threads)
     text t;
     for (size_t i = 0; i < n; i++)
         lines[i] = strdup(random_order(&r, &t));
-    cl_sim *one = cl_sim_new(env, p, flags, NULL);
+    cl_sim *one = cl_sim_new(menv, p, flags, NULL);
     feeder solo = {one, lines, n, 0, 1, 0};
     feed(&solo);
     /* Three threads, one program, a simulation each. */
     feeder f[3];
     pthread_t tid[3];
     for (int k = 0; k < 3; k++) {
-        f[k] = (feeder){cl_sim_new(env, p, flags, NULL), lines, n, (size_t)k, 3, 0};
+        f[k] = (feeder){cl_sim_new(menv, p, flags, NULL), lines, n, (size_t)k, 3, 0};
         ck_assert_int_eq(pthread_create(&tid[k], NULL, feed, &f[k]), 0);
     }
     for (int k = 0; k < 3; k++)
@@ -725,6 +729,7 @@ START_TEST(test_threads)
         free(lines[i]);
     free(lines);
     cl_program_free(p);
+    cl_env_free(menv);
 }
 END_TEST
 
