@@ -511,6 +511,163 @@ CL_API cl_status cl_codes_generate(const cl_env *env, const cl_code_spec *spec, 
  * when spec->check is set, a correct check character. */
 CL_API bool cl_code_valid(const cl_code_spec *spec, const char *code);
 
+/* ------------------------------------------------------------------------
+ * Campaign simulation
+ * ------------------------------------------------------------------------ */
+
+/* A simulation replays past checkouts against a program and tells what its
+ * coupons would have cost: per coupon, the orders it would have applied to,
+ * the discount it would have given (total, average, min, max, percentiles),
+ * and why the other orders did not qualify; for the best combination of
+ * every order (SPEC section 6), the combined cost and how often each coupon
+ * won. Orders are fed one at a time and forgotten: a simulation's memory
+ * does not grow with the number of orders (it grows only with the number of
+ * coupons and with the spread of their discounts: about 1 KiB per coupon and
+ * view, plus 2 KiB for each power of two its discounts reach, at most
+ * 117 KiB). Sums are kept exact in 128 bits; percentiles come from a
+ * log-linear histogram of minor units: exact below 256 minor units, within
+ * 1/256 (0.39%) of the exact value above (see cl_sim_percentile()).
+ *
+ * A simulation owns its own cl_vm and cl_context, so it is used by one
+ * thread at a time; to use several threads, give each its own simulation
+ * over the same (shared, immutable) program and merge them at the end with
+ * cl_sim_merge(): the merged report is exactly the one a single simulation
+ * fed every order would give. docs/simulation.md describes the report. */
+typedef struct cl_sim cl_sim;
+
+/* What a simulation measures (flags of cl_sim_new()). */
+enum {
+    CL_SIM_EVAL = 1u << 2,   /* each coupon evaluated alone on every order
+                                (cl_vm_eval); with CL_EVAL_ENTERED the orders'
+                                codes are honoured (a code coupon qualifies
+                                only where its code was entered), without it
+                                every coupon is evaluated as if its code had
+                                been entered */
+    CL_SIM_BEST = 1u << 3    /* the best combination of every order
+                                (cl_vm_best: automatic coupons and the codes
+                                entered); with CL_BEST_INDEXED through the
+                                catalog index */
+};
+
+/* Creates a simulation of prog's coupons. flags: CL_SIM_EVAL, CL_SIM_BEST
+ * or both, plus CL_EVAL_ENTERED and CL_BEST_INDEXED (neither CL_SIM_EVAL nor
+ * CL_SIM_BEST is CL_EINVAL). The simulation keeps a pointer to prog, which
+ * must outlive it and may be shared with other simulations and threads.
+ * Returns NULL with *err filled (err may be NULL) when out of memory or on a
+ * bad argument. The caller frees it with cl_sim_free(). */
+CL_API cl_sim *cl_sim_new(const cl_env *env, const cl_program *prog, unsigned flags,
+                          cl_error *err);
+
+/* Frees sim. NULL is a no-op. */
+CL_API void cl_sim_free(cl_sim *sim);
+
+/* Fixes the currency of the simulation (ISO 4217; CL_ECURRENCY when
+ * unknown). Without it, the first order counted fixes it. Orders in another
+ * currency are refused (CL_ECURRENCY): amounts of different currencies are
+ * never added up. CL_EINVAL once orders in another currency were counted. */
+CL_API cl_status cl_sim_set_currency(cl_sim *sim, const char *currency);
+
+/* Counts one order: evaluates ctx (which is not kept) and adds what it
+ * gives to the report. On an error (an evaluation error such as CL_ESTEPS,
+ * an order without a currency, CL_EMISSING, or in another currency,
+ * CL_ECURRENCY) the order is counted among the refused ones (CL_SIM_ERRORS)
+ * and nothing else changes; *err (may be NULL) says why. CL_ENOMEM and
+ * CL_EINVAL (no sim or ctx) leave the simulation entirely unchanged. */
+CL_API cl_status cl_sim_add(cl_sim *sim, const cl_context *ctx, cl_error *err);
+
+/* Parses text[0..len) as the JSON of one context (SPEC section 3, as
+ * cl_context_parse()) into the simulation's own context and counts it as
+ * cl_sim_add() does. A malformed context is refused and counted among
+ * CL_SIM_ERRORS, with line, column and path in *err. */
+CL_API cl_status cl_sim_add_json(cl_sim *sim, const char *text, size_t len, cl_error *err);
+
+/* Adds from's counts into into: afterwards into reports what one
+ * simulation fed the orders of both would. Both must simulate the same
+ * coupons (the same codes in the same order) with the same flags, else
+ * CL_EINVAL; in two different currencies, CL_ECURRENCY. from is not
+ * changed. CL_ENOMEM leaves into unchanged. */
+CL_API cl_status cl_sim_merge(cl_sim *into, const cl_sim *from);
+
+/* What cl_sim_get() reads. "view" is CL_SIM_EVAL or CL_SIM_BEST; "coupon"
+ * is a program index, or CL_SIM_ALL for the simulation as a whole. The cost
+ * of an order is its discount plus its shipping discount.
+ *
+ *   stat                      CL_SIM_ALL                   a coupon
+ *   CL_SIM_ORDERS             orders counted               the same
+ *   CL_SIM_ERRORS             orders refused               the same
+ *   CL_SIM_SUBTOTAL           sum of their subtotals       the same
+ *   CL_SIM_SHIPPING           sum of their shipping        the same
+ *   CL_SIM_QUALIFYING         eval: -                      eval: orders it applied to
+ *                             best: orders whose choice    best: orders whose choice
+ *                                   is not empty                 applied it ("won")
+ *   CL_SIM_DISCOUNT           best: sum of the choices'    sum of its discounts (in
+ *                                   discounts              best: within the choices)
+ *   CL_SIM_SHIPPING_DISCOUNT  the same for shipping        the same for shipping
+ *   CL_SIM_MIN, CL_SIM_MAX,   best: cost of one qualifying eval: cost of one qualifying
+ *   CL_SIM_AVERAGE                  order (0 when none)          order; best: average only
+ *   CL_SIM_REJECTED           best: entered codes that     eval: orders it did not apply to
+ *                                   match no coupon        best: orders where it was a
+ *                                                                candidate but not chosen
+ *
+ * In the CL_SIM_ALL column, what is marked "best:" is CL_EINVAL in view
+ * CL_SIM_EVAL. Amounts are minor units of the simulation's currency
+ * (cl_sim_currency()); the average is rounded half up. */
+typedef enum cl_sim_stat {
+    CL_SIM_ORDERS, CL_SIM_ERRORS, CL_SIM_SUBTOTAL, CL_SIM_SHIPPING, CL_SIM_QUALIFYING,
+    CL_SIM_DISCOUNT, CL_SIM_SHIPPING_DISCOUNT, CL_SIM_MIN, CL_SIM_MAX, CL_SIM_AVERAGE,
+    CL_SIM_REJECTED,
+    CL_SIM_STAT_COUNT
+} cl_sim_stat;
+
+#define CL_SIM_ALL (-1L)
+
+/* Reads one figure of the report into *out (an out-parameter). CL_EINVAL
+ * for a view the simulation does not measure or a figure marked "-" above,
+ * CL_ERANGE for a coupon index out of range, CL_EOVERFLOW when a sum does
+ * not fit in int64_t (the JSON report still writes it exactly). */
+CL_API cl_status cl_sim_get(const cl_sim *sim, unsigned view, long coupon, cl_sim_stat which,
+                            int64_t *out);
+
+/* The p-th percentile (p in hundredths of a percent, 0 to 10000: 5000 is the
+ * median, 9990 the 99.9th) of the cost of the qualifying orders: in view
+ * CL_SIM_EVAL of coupon's orders, in view CL_SIM_BEST (coupon CL_SIM_ALL
+ * only) of the orders whose choice is not empty. The exact percentile is
+ * the ceil(p x n / 10000)-th smallest of the n costs (at least the first);
+ * the answer is that value exactly when it is below 256 minor units, and
+ * otherwise within 1/256 of it: the middle of its histogram bucket (1/128
+ * of a power of two wide), kept between the smallest and largest cost the
+ * bucket holds, so that it is exact when they are equal (a capped or fixed
+ * discount); p = 0 and p = 10000 give the exact minimum and maximum. *out
+ * is 0 when no order qualified. CL_EINVAL and CL_ERANGE as for
+ * cl_sim_get(). */
+CL_API cl_status cl_sim_percentile(const cl_sim *sim, unsigned view, long coupon, unsigned p,
+                                   int64_t *out);
+
+/* How often reason (a cl_reason) was among the failed requirements of
+ * coupon (a program index; CL_SIM_ALL is CL_EINVAL): in view CL_SIM_EVAL
+ * among the orders it did not apply to, in view CL_SIM_BEST among the
+ * orders where it was a candidate but not chosen. *orders (may be NULL)
+ * receives the number of orders listing it (once per order however often it
+ * is listed), *only (may be NULL) those where it was the only reason: the
+ * orders this requirement alone kept out. */
+CL_API cl_status cl_sim_reason(const cl_sim *sim, unsigned view, long coupon, int reason,
+                               int64_t *orders, int64_t *only);
+
+/* The simulation's currency, "" until it is fixed. The string belongs to
+ * sim. */
+CL_API const char *cl_sim_currency(const cl_sim *sim);
+
+/* The program simulated (as given to cl_sim_new()). */
+CL_API const cl_program *cl_sim_program(const cl_sim *sim);
+
+/* Writes the report as one JSON object through write (the shape of
+ * docs/simulation.md): the totals, then per coupon its "eval" and "best"
+ * figures and reasons, then the "best" figures as a whole. Amounts are
+ * decimal strings with the currency's decimals (exact however large),
+ * shares are numbers with four decimals. Returns CL_OK, CL_EIO when write
+ * fails, CL_ENOMEM, or CL_EINVAL without a simulation or a writer. */
+CL_API cl_status cl_sim_write_json(const cl_sim *sim, cl_write_fn write, void *ud);
+
 #ifdef __cplusplus
 }
 #endif

@@ -9,6 +9,8 @@
  *   couponc compile FILE... -o OUT
  *   couponc gen-codes --count N [--length L] [--prefix P] [--alphabet A] [--check]
  *   couponc bench [--quick] [NAME...]
+ *   couponc simulate --orders ORDERS.jsonl [--best|--both] [--json] [--threads N] FILE...
+ *   couponc simulate --synthesize N [--seed S] [--out FILE]
  *
  * Wherever a coupon file is accepted, a program saved by `couponc compile`
  * is accepted too, and a directory stands for its coupon files (*.yaml,
@@ -43,6 +45,11 @@ static const char usage[] =
     "  gen-codes --count N [--length L] [--prefix P] [--alphabet A] [--check]\n"
     "                                         unique random codes, one per line\n"
     "  bench [--quick] [NAME...]              built-in micro benchmarks (medians)\n"
+    "  simulate --orders ORDERS.jsonl [--best|--both] [--json] [--threads N] FILE...\n"
+    "                                         what the coupons would have cost over past\n"
+    "                                         orders (couponc simulate --help)\n"
+    "  simulate --synthesize N [--seed S] [--out FILE]\n"
+    "                                         synthetic order history, one context a line\n"
     "\n"
     "  --context - reads the context from standard input.\n"
     "  --format text prints eval and best for people instead of JSON.\n"
@@ -582,6 +589,8 @@ int main(int argc, char **argv)
         status = cmd_compile(env, argc - 2, argv + 2);
     else if (strcmp(cmd, "disasm") == 0)
         status = cmd_disasm(env, argc - 2, argv + 2);
+    else if (strcmp(cmd, "simulate") == 0)
+        status = cc_cmd_simulate(env, argc - 2, argv + 2);
     else {
         fprintf(stderr, "couponc: unknown command \"%s\"\n%s", cmd, usage);
         status = EXIT_USAGE;

@@ -30,4 +30,10 @@ int cc_cmd_test(const cl_env *env, int argc, char **argv);
 /* couponc bench [--quick] [NAME...] */
 int cc_cmd_bench(const cl_env *env, int argc, char **argv);
 
+/* couponc simulate --orders ORDERS FILE... (cmd_simulate.c) */
+int cc_cmd_simulate(const cl_env *env, int argc, char **argv);
+
+/* couponc simulate --synthesize N ... (synth.c) */
+int cc_cmd_synthesize(const cl_env *env, int argc, char **argv);
+
 #endif /* COUPONC_H */
