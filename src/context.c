@@ -38,12 +38,15 @@ CL_API void cl_context_clear(cl_context *ctx)
     const cl_env *env = ctx->env;
     clB_arena arena = ctx->arena;
     CL_VEC(clX_item) items = {ctx->items.v, 0, ctx->items.cap};
+    CL_VEC(int64_t) amounts = {ctx->amounts.v, 0, ctx->amounts.cap};
     CL_VEC(clX_usage) usage = {ctx->usage.v, 0, ctx->usage.cap};
     memset(ctx, 0, sizeof *ctx);
     ctx->env = env;
     ctx->arena = arena;
     ctx->items.v = items.v;
     ctx->items.cap = items.cap;
+    ctx->amounts.v = amounts.v;
+    ctx->amounts.cap = amounts.cap;
     ctx->usage.v = usage.v;
     ctx->usage.cap = usage.cap;
     ctx->exponent = -1;
@@ -58,6 +61,7 @@ CL_API void cl_context_free(cl_context *ctx)
     clT_zone_free(ctx->env, ctx->spare);
     clB_arena_free(&ctx->arena);
     CL_VEC_FREE(ctx->env, ctx->items);
+    CL_VEC_FREE(ctx->env, ctx->amounts);
     CL_VEC_FREE(ctx->env, ctx->usage);
     clB_free(ctx->env, ctx, sizeof *ctx);
 }
@@ -287,11 +291,14 @@ static cl_status add_item(cl_context *ctx, const char *sku, size_t n, int64_t qu
     if (!clM_mul(quantity, unit_price, &it.amount) ||
         !clM_add(ctx->subtotal, it.amount, &subtotal) || !clM_add(ctx->quantity, quantity, &qty))
         return CL_EOVERFLOW;
+    if (!CL_RESERVE(ctx->env, ctx->amounts, 1))
+        return CL_ENOMEM;
     int rc = copy_str(ctx, sku, n, &it.sku);
     if (rc != CL_OK)
         return (cl_status)rc;
     if (!CL_PUSH(ctx->env, ctx->items, it))
         return CL_ENOMEM;
+    ctx->amounts.v[ctx->amounts.n++] = it.amount;
     ctx->subtotal = subtotal;
     ctx->quantity = qty;
     if (index != NULL)
@@ -325,7 +332,9 @@ static int add_prefixes(cl_context *ctx, clX_item *it)
                 it->prefixes = v;
                 it->prefixes_cap = cap;
             }
-            it->prefixes[it->nprefixes++] = (clX_prefix){c->p, k, clP_hash_final(h)};
+            uint32_t full = clP_hash_final(h);
+            it->prefixes[it->nprefixes++] = (clX_prefix){c->p, k, full};
+            it->cat_bloom |= (uint64_t)1 << (full >> 26);
             if (k == c->n)
                 break;
         }
@@ -340,10 +349,12 @@ CL_API cl_status cl_context_item_add_category(cl_context *ctx, size_t index, con
         return CL_EINVAL;
     clX_item *it = &ctx->items.v[index];
     uint32_t had = it->nprefixes;
+    uint64_t bloom = it->cat_bloom;
     int rc = list_add(ctx, &it->categories, path, strlen(path));
     if (rc == CL_OK && (rc = add_prefixes(ctx, it)) != CL_OK) {
         it->categories.n--;       /* as if the call had not been made */
         it->nprefixes = had;
+        it->cat_bloom = bloom;
     }
     return (cl_status)rc;
 }
@@ -359,7 +370,9 @@ CL_API cl_status cl_context_item_set_on_sale(cl_context *ctx, size_t index, bool
 {
     if (ctx == NULL || index >= ctx->items.n)
         return CL_EINVAL;
-    ctx->items.v[index].on_sale = on_sale;
+    clX_item *it = &ctx->items.v[index];
+    ctx->on_sale += (uint32_t)on_sale - (uint32_t)(it->on_sale != 0);
+    it->on_sale = on_sale;
     return CL_OK;
 }
 
@@ -403,10 +416,17 @@ CL_API const char *cl_context_item_sku(const cl_context *ctx, size_t index)
  * Reading
  * ------------------------------------------------------------------------ */
 
+/* Whether two codes are the same, ignoring case: most are written alike,
+ * so an exact comparison decides first. */
+static inline bool same_code(const clX_str *a, const char *code, size_t n)
+{
+    return a->n == n && (memcmp(a->p, code, n) == 0 || clB_ieq(a->p, n, code, n));
+}
+
 const clX_usage *clX_usage_of(const cl_context *ctx, const char *code, size_t n)
 {
     for (size_t i = 0; i < ctx->usage.n; i++)
-        if (clB_ieq(ctx->usage.v[i].code.p, ctx->usage.v[i].code.n, code, n))
+        if (same_code(&ctx->usage.v[i].code, code, n))
             return &ctx->usage.v[i];
     return NULL;
 }
@@ -414,7 +434,7 @@ const clX_usage *clX_usage_of(const cl_context *ctx, const char *code, size_t n)
 bool clX_entered(const cl_context *ctx, const char *code, size_t n)
 {
     for (uint32_t i = 0; i < ctx->codes.n; i++)
-        if (clB_ieq(ctx->codes.v[i].p, ctx->codes.v[i].n, code, n))
+        if (same_code(&ctx->codes.v[i], code, n))
             return true;
     return false;
 }

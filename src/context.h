@@ -35,6 +35,8 @@ typedef struct clX_item {
     clX_list categories;
     clX_prefix *prefixes;  /* every category path and ancestor, in the arena */
     uint32_t nprefixes, prefixes_cap;
+    uint64_t cat_bloom;    /* bit (hash >> 26) of every prefix's hash, as sets keep
+                              theirs: no common bit, no category of the set */
     clX_list tags;
     uint8_t on_sale;
 } clX_item;
@@ -65,9 +67,12 @@ struct cl_context {
     clX_list codes;
     clX_list user_tags;
     CL_VEC(clX_item) items;
+    CL_VEC(int64_t) amounts;          /* items[i].amount, contiguous: the original
+                                         remainders every discount starts from */
     CL_VEC(clX_usage) usage;
     int64_t subtotal;                 /* sum of line amounts */
     int64_t quantity;                 /* sum of quantities */
+    uint32_t on_sale;                 /* lines with on_sale set */
 };
 
 /* Fills ctx (cleared first) from a parsed JSON/YAML node. Errors carry the

@@ -68,4 +68,10 @@ int64_t clM_percent(int64_t amount, int64_t basis_points, int mode);
 bool clM_allocate(int64_t total, const int64_t *weights, size_t n, int64_t *shares,
                   size_t *scratch);
 
+/* clM_allocate() with the sum of the weights known: sum must be the sum of
+ * weights[0..n), every one of them >= 0 (the caller has it from adding
+ * them up; it is not checked again). */
+bool clM_allocate_sum(int64_t total, const int64_t *weights, size_t n, int64_t sum,
+                      int64_t *shares, size_t *scratch);
+
 #endif /* CL_MONEY_H */

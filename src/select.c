@@ -117,7 +117,9 @@ static void original(const cl_context *ctx, int64_t *rem)
         rem[i] = ctx->items.v[i].amount;
 }
 
-/* Fills the newest outcome's amounts from a computed discount. */
+/* Fills the newest outcome's amounts from a computed discount: the lines
+ * with a share, each with a copy of its SKU (the result must not point into
+ * the context, which the caller may change or free before reading it). */
 static int record_discount(cl_vm *vm, const cl_context *ctx, const int64_t *lines, size_t n,
                            int64_t total, int64_t ship)
 {
@@ -127,16 +129,29 @@ static int record_discount(cl_vm *vm, const cl_context *ctx, const int64_t *line
     o->shipping = ship;
     if (total == 0)
         return CL_OK;
-    if (!CL_RESERVE(r->env, r->lines, n))
+    size_t bytes = 0, k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (lines[i] != 0) {
+            bytes += ctx->items.v[i].sku.n + 1;
+            k++;
+        }
+    if (!CL_RESERVE(r->env, r->lines, k) ||
+        (r->text.n + bytes + 1 > r->text.cap &&
+         !clB_grow(r->env, (void **)&r->text.p, &r->text.cap, r->text.n + bytes + 1, 1)))
         return clE_set(vm->err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
+    clR_line *out = r->lines.v + r->lines.n;
+    char *text = r->text.p;
+    size_t at = r->text.n;
     for (size_t i = 0; i < n; i++)
         if (lines[i] != 0) {
             const clX_str *sku = &ctx->items.v[i].sku;
-            clR_line l = {(uint32_t)i, lines[i], r->text.n};
-            if (!clB_str_append(r->env, &r->text, sku->p, sku->n + 1))
-                return clE_set(vm->err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
-            r->lines.v[r->lines.n++] = l;
+            *out++ = (clR_line){(uint32_t)i, lines[i], at};
+            memcpy(text + at, sku->p, sku->n + 1);
+            at += sku->n + 1;
         }
+    text[at] = '\0'; /* as clB_str_append leaves it */
+    r->lines.n += k;
+    r->text.n = at;
     o->line_count = (uint32_t)(r->lines.n - o->line_first);
     return CL_OK;
 }
@@ -151,12 +166,12 @@ static int eval_one(cl_vm *vm, const cl_program *p, size_t i, const cl_context *
         return rc;
     const clP_unit *u;
     const clP_coupon *c = clP_coupon_of(p, i, &u);
-    int64_t *rem = vm->s.c, total, ship;
-    original(ctx, rem);
+    int64_t total, ship;
     /* The TARGET check that made it applicable left its eligible lines in
-     * vm->s.elig, on this same original cart. */
-    rc = clD_compute_with(vm, u, c, ctx, vm->s.elig, rem, ctx->has_shipping ? ctx->shipping : 0,
-                          lines, &total, &ship);
+     * vm->s.elig, on this same original cart, whose line amounts are the
+     * remainders. */
+    rc = clD_compute_with(vm, u, c, ctx, vm->s.elig, ctx->amounts.v,
+                          ctx->has_shipping ? ctx->shipping : 0, lines, &total, &ship);
     return rc == CL_OK ? record_discount(vm, ctx, lines, ctx->items.n, total, ship) : rc;
 }
 
