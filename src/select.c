@@ -63,6 +63,8 @@ typedef struct sel {
     CL_VEC(uint32_t) groups;  /* how many taken per group number */
     CL_VEC(int64_t) gmax;     /* the groups' largest bounds */
     CL_VEC(uint32_t) csr;     /* the search's lines to candidates */
+    CL_VEC(int64_t) stack;    /* the tables of the stacking bound */
+    CL_VEC(uint8_t) flags;    /* per candidate: last of its group */
 } sel;
 
 void clS_free(cl_vm *vm);
@@ -80,6 +82,8 @@ void clS_free(cl_vm *vm)
     CL_VEC_FREE(vm->env, s->groups);
     CL_VEC_FREE(vm->env, s->gmax);
     CL_VEC_FREE(vm->env, s->csr);
+    CL_VEC_FREE(vm->env, s->stack);
+    CL_VEC_FREE(vm->env, s->flags);
     clB_free(vm->env, s, sizeof *s);
     vm->sel = NULL;
 }
@@ -230,7 +234,9 @@ typedef struct search {
     int64_t *suffix;          /* suffix[k]: sum of ub over c[k..n) */
     int64_t *vals;            /* n bounds, for the refined bound */
     uint8_t *smooth_after;    /* smooth_after[k]: c[k..n) are all smooth */
-    uint8_t *free_after;      /* free_after[k]: c[k..n) are all smooth, without group or stop */
+    uint8_t *free_after;      /* free_after[k]: c[k..n) are all smooth, without stop, and
+                                 no group has two of them */
+    uint8_t *last_member;     /* last_member[k]: no other member of c[k]'s group follows it */
     int64_t *max_ub;          /* max_ub[k]: the largest ub of c[k..n) */
     size_t *min_code;         /* min_code[k]: the one of c[k..n) with the smallest code */
     uint32_t *gtaken;         /* per group number: taken in the current choice */
@@ -240,6 +246,14 @@ typedef struct search {
     int64_t *gmax_all;        /* [g]: group g's largest ub (when gmax is too big to keep) */
     int64_t *gbest;           /* [g]: scratch of suffix_bound */
     bool refined;             /* groups or max_coupons: refine the suffix bound */
+    /* The stacking bound (stack_bound): NULL tables when too big to keep. */
+    uint64_t *sb_frac;        /* [k * L + i]: the part of line i the ungrouped percents
+                                 of c[k..n) leave, at least, in units of 2^-32 */
+    int64_t *sb_count;        /* [k * L + i]: how many of them there are */
+    int64_t *sb_pct;          /* [(k * G + g) * L + i]: the largest percent (basis
+                                 points) of group g's members in c[k..n) on line i */
+    int64_t *sb_add;          /* [k]: sum of ub over the ungrouped other kinds in c[k..n) */
+    int64_t *sb_gadd;         /* [k * G + g]: group g's largest ub of another kind there */
     size_t *cur, ncur;        /* chosen candidates (indexes into c) */
     int64_t cur_total;
     size_t *best, nbest;      /* best choice so far */
@@ -381,10 +395,155 @@ static int64_t suffix_bound(search *s, size_t k)
     return sum;
 }
 
-/* What taking every one of c[k..n) on top of the current choice adds: when
- * they are all free and smooth, no subset of them adds more (dominance), so
- * this is an exact bound of the branch. Works in the remainder row below
- * the current one, which nothing uses yet. */
+/* ------------------------------------------------------------------------
+ * The stacking bound
+ * ------------------------------------------------------------------------ */
+
+/*
+ * Percent coupons that stack on the same line take a share of what the
+ * ones before them left, so together they take less than the sum of their
+ * standalone discounts. stack_bound() bounds what c[k..n) can add to the
+ * current choice line by line:
+ *
+ * A percent coupon of p (no cap, no budget) on lines E with remainders r
+ * takes D <= p * sum(r) + 1 (rounded) and gives line i a share of at most
+ * D * r_i / sum(r) + 1 <= p * r_i + 2, so it leaves line i at least
+ * (1 - p) * r_i - 2. Any other coupon leaves it r_i minus its own share of
+ * the line, whose shares over all lines add up to its discount, at most its
+ * bound ub. Over any choice of coupons, in any order, line i is then left
+ * at least Q_i * r_i - A_i - 2 * P_i, where Q_i is the product of (1 - p)
+ * over the percent ones on the line, P_i how many they are and A_i the
+ * other ones' shares of it; so the choice takes at most
+ *
+ *     sum_i min(r_i, ceil(r_i * (1 - Q_i)) + 2 * P_i) + sum of the others' ub.
+ *
+ * Q_i is smallest (and P_i largest) when every ungrouped percent coupon on
+ * the line is taken and, of each group not taken yet, its member with the
+ * largest percent on the line: the bound uses those, whatever is chosen,
+ * and for the other kinds every ungrouped one's ub and each untaken group's
+ * largest (a group's member is one kind or the other). max_coupons and
+ * stops only take choices away. Products are kept in units of 2^-32,
+ * rounded down at each factor (so 1 - Q_i only grows); the tables hold them
+ * for every suffix c[k..n).
+ */
+
+#define SB_ONE ((uint64_t)1 << 32)
+#define SB_CELLS ((size_t)1 << 20)   /* the tables' size limit, in cells */
+
+static int64_t sat_add(int64_t a, int64_t b)
+{
+    return a > INT64_MAX - b ? INT64_MAX : a + b;
+}
+
+/* Whether c is a percent coupon that stacks on its lines: no cap, no
+ * budget, not on shipping. */
+static bool stacks(const cand *c)
+{
+    const clP_discount *d = &c->u->discounts[c->c->discount];
+    return d->kind == DK_PERCENT && d->target != TG_SHIPPING && d->max_amount < 0 &&
+           c->c->budget < 0;
+}
+
+/* Fills the stacking bound's tables, or leaves them NULL when they would
+ * pass SB_CELLS. */
+static int stack_tables(cl_vm *vm, sel *s, search *x)
+{
+    size_t n = x->n, L = x->lines, G = x->ngroups, rows = n + 1;
+    x->sb_frac = NULL;
+    if (n == 0 || L == 0 || rows > SB_CELLS / L || rows * L > SB_CELLS / (G + 3))
+        return CL_OK;
+    size_t line_cells = rows * L, cells = line_cells * (2 + G) + rows * (1 + G);
+    s->stack.n = 0;
+    if (!CL_RESERVE(vm->env, s->stack, cells))
+        return clE_set(vm->err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
+    int64_t *frac = s->stack.v, *count = frac + line_cells, *pct = count + line_cells;
+    int64_t *add = pct + line_cells * G, *gadd = add + rows;
+    for (size_t i = 0; i < L; i++) {
+        frac[n * L + i] = (int64_t)SB_ONE;
+        count[n * L + i] = 0;
+    }
+    memset(pct + n * G * L, 0, G * L * sizeof *pct);
+    add[n] = 0;
+    memset(gadd + n * G, 0, G * sizeof *gadd);
+    for (size_t k = n; k-- > 0;) {
+        const cand *c = &x->c[k];
+        memcpy(frac + k * L, frac + (k + 1) * L, L * sizeof *frac);
+        memcpy(count + k * L, count + (k + 1) * L, L * sizeof *count);
+        memcpy(pct + k * G * L, pct + (k + 1) * G * L, G * L * sizeof *pct);
+        add[k] = add[k + 1];
+        memcpy(gadd + k * G, gadd + (k + 1) * G, G * sizeof *gadd);
+        const uint32_t *lines = x->elig_lines + c->lines;
+        if (stacks(c)) {
+            int64_t bp = c->u->discounts[c->c->discount].value;
+            for (size_t j = 0; j < c->nlines; j++) {
+                size_t i = lines[j];
+                if (c->gid == CL_NONE) {
+                    frac[k * L + i] = (int64_t)((uint64_t)frac[k * L + i] *
+                                                (uint64_t)(10000 - bp) / 10000);
+                    count[k * L + i]++;
+                } else if (bp > pct[(k * G + c->gid) * L + i]) {
+                    pct[(k * G + c->gid) * L + i] = bp;
+                }
+            }
+        } else if (c->gid == CL_NONE) {
+            add[k] = sat_add(add[k], c->ub);
+        } else if (c->ub > gadd[k * G + c->gid]) {
+            gadd[k * G + c->gid] = c->ub;
+        }
+    }
+    x->sb_frac = (uint64_t *)frac;
+    x->sb_count = count;
+    x->sb_pct = pct;
+    x->sb_add = add;
+    x->sb_gadd = gadd;
+    return CL_OK;
+}
+
+/* The stacking bound of c[k..n) on the current remainder (see above). */
+static int64_t stack_bound(const search *s, size_t k)
+{
+    size_t L = s->lines, G = s->ngroups;
+    const int64_t *rem = s->rem + s->ncur * L;
+    const uint64_t *frac = s->sb_frac + k * L;
+    const int64_t *count = s->sb_count + k * L, *pct = s->sb_pct + k * G * L;
+    int64_t b = s->sb_add[k];
+    uint32_t open[64], nopen = 0;    /* the groups not taken, when few */
+    bool few = G <= CL_COUNTOF(open);
+    for (uint32_t g = 0; g < G; g++)
+        if (s->gtaken[g] == 0) {
+            b = sat_add(b, s->sb_gadd[k * G + g]);
+            if (few)
+                open[nopen++] = g;
+        }
+    for (size_t i = 0; i < L; i++) {
+        int64_t r = rem[i];
+        if (r <= 0)
+            continue;
+        uint64_t f = frac[i];
+        int64_t p = count[i];
+        for (uint32_t q = 0; q < (few ? nopen : G); q++) {
+            uint32_t g = few ? open[q] : q;
+            int64_t bp = pct[(size_t)g * L + i];
+            if (bp > 0 && s->gtaken[g] == 0) {
+                f = f * (uint64_t)(10000 - bp) / 10000;
+                p++;
+            }
+        }
+        if (p == 0)
+            continue;
+        int64_t t = r < ((int64_t)1 << 31)
+                        ? (int64_t)(((uint64_t)r * (SB_ONE - f) + SB_ONE - 1) >> 32) + 2 * p
+                        : r;
+        b = sat_add(b, t < r ? t : r);
+    }
+    return b;
+}
+
+/* What taking every one of c[k..n) that may still be taken (its group not
+ * taken yet) on top of the current choice adds: when they are all smooth,
+ * without stop, and no group has two of them, no subset of them adds more
+ * (dominance), so this is an exact bound of the branch. Works in the
+ * remainder row below the current one, which nothing uses yet. */
 static int64_t take_all(search *s, size_t k)
 {
     size_t d = s->ncur, L = s->lines;
@@ -392,6 +551,8 @@ static int64_t take_all(search *s, size_t k)
     memcpy(work, s->rem + d * L, L * sizeof *work);
     for (size_t j = k; j < s->n && s->rc == CL_OK; j++) {
         const cand *c = &s->c[j];
+        if (c->gid != CL_NONE && s->gtaken[c->gid] != 0)
+            continue;          /* its group's member is taken already */
         int64_t total, sh;
         s->rc = clD_compute_with(s->vm, c->u, c->c, s->ctx, s->elig + c->elig, work, ship,
                                  s->tmp, &total, &sh);
@@ -568,11 +729,21 @@ static void dfs(search *s, size_t k, bool tie_only)
         leaf(s);
         return;
     }
-    int64_t bound = suffix_bound(s, k);
-    if (bound > s->left[s->ncur])
-        bound = s->left[s->ncur];
+    /* Bounds from the cheapest: the sum of the bounds (and what is left
+     * of the cart), the stacking bound, the refined one. */
+    int64_t bound = s->suffix[k] < s->left[s->ncur] ? s->suffix[k] : s->left[s->ncur];
     if (hopeless(s, k, bound, tie_only))
         return;
+    if (s->sb_frac != NULL) {
+        int64_t b = stack_bound(s, k);
+        if (b < bound && hopeless(s, k, bound = b, tie_only))
+            return;
+    }
+    if (s->refined && (s->max != 0 || s->sb_frac == NULL)) {
+        int64_t b = suffix_bound(s, k);
+        if (b < bound && hopeless(s, k, bound = b, tie_only))
+            return;
+    }
     bool room = s->max == 0 || s->ncur + (s->n - k) <= s->max;
     if (s->best_total > 0 && s->free_after[k] && room) {
         bound = take_all(s, k);
@@ -583,10 +754,12 @@ static void dfs(search *s, size_t k, bool tie_only)
     bool fits = s->max == 0 || s->ncur < s->max;
     bool can_take = fits && (c->gid == CL_NONE || s->gtaken[c->gid] == 0);
     bool taken = can_take && take(s, k);
-    /* Skipping a free coupon whose successors are smooth cannot do better
-     * than taking it did, when there is room for all of them. */
-    bool dominated = taken && c->gid == CL_NONE && !c->c->stop && s->smooth_after[k + 1] &&
-                     room;
+    /* Skipping a coupon without stop whose successors are smooth cannot do
+     * better than taking it did, when there is room for all of them, and
+     * it has no group or is the last of its group (its group was free:
+     * no choice of the skipping branch has another member). */
+    bool dominated = taken && (c->gid == CL_NONE || s->last_member[k]) && !c->c->stop &&
+                     s->smooth_after[k + 1] && room;
     dfs(s, k + 1, tie_only || dominated);
 }
 
@@ -760,6 +933,106 @@ static uint32_t number_groups(search *x, cand *stack, size_t ns)
     return ngroups;
 }
 
+/* Whether candidates a and b compute the same discount on any remainder:
+ * the same kind, amounts, caps, rounding and eligible lines, no budget (its
+ * cap depends on each code's usage), no stop, and the same priority. */
+static bool same_effect(const search *x, const cand *a, const cand *b)
+{
+    const clP_coupon *ca = a->c, *cb = b->c;
+    if (ca->priority != cb->priority || ca->stop || cb->stop || ca->budget >= 0 ||
+        cb->budget >= 0 || ca->rounding != cb->rounding || a->nlines != b->nlines)
+        return false;
+    const clP_discount *da = &a->u->discounts[ca->discount], *db = &b->u->discounts[cb->discount];
+    if (da->kind != db->kind || da->target != db->target || da->exclude_sale != db->exclude_sale ||
+        da->value != db->value || da->max_amount != db->max_amount ||
+        da->max_units != db->max_units || da->buy != db->buy || da->get != db->get ||
+        da->max_groups != db->max_groups || da->tier_count != db->tier_count)
+        return false;
+    for (uint32_t t = 0; t < da->tier_count; t++) {
+        const clP_tier *ta = &a->u->tiers[da->tier_first + t];
+        const clP_tier *tb = &b->u->tiers[db->tier_first + t];
+        if (ta->min != tb->min || ta->percent != tb->percent || ta->value != tb->value)
+            return false;
+    }
+    return a->nlines == 0 || memcmp(x->elig_lines + a->lines, x->elig_lines + b->lines,
+                                    a->nlines * sizeof *x->elig_lines) == 0;
+}
+
+/* How far back drop_twins() looks for a twin. */
+#define TWIN_REACH 64
+
+/*
+ * Takes out of the search the candidates that cannot be in the best choice
+ * because an earlier twin always does at least as well: b is dropped when
+ * a member a of its group comes before it with the same effect
+ * (same_effect) and no candidate between them, but members of that group
+ * (which can be in no choice with a or b), shares a line with b, is on
+ * shipping when b is, or has a stop. In any choice with b, a in its place
+ * then computes on exactly the same remainders (what lies between touches
+ * none of b's lines), every coupon takes the same, and the total is the
+ * same, with as many coupons and the same first priority; and in
+ * application order the choice with a has a's code where the other has the
+ * code of a later coupon of the same priority (one between a and b, or b
+ * itself): a smaller code, so the choice with a wins the tie (SPEC 6). The
+ * dropped ones go to the end of the stack, out of the search's reach, and
+ * are reported as rejected as before. Returns how many are left. Lines are
+ * handled as bits: with more than 63 lines nothing is dropped.
+ */
+static size_t drop_twins(cl_vm *vm, sel *s, search *x, cand *stack, size_t ns)
+{
+    if (ns < 2 || x->lines > 63 || x->ngroups == 0)
+        return ns;
+    s->stack.n = 0;
+    s->flags.n = 0;
+    if (!CL_RESERVE(vm->env, s->stack, ns) || !CL_RESERVE(vm->env, s->flags, ns))
+        return ns; /* only an economy: the search does without */
+    uint64_t *mask = (uint64_t *)s->stack.v;
+    uint8_t *drop = s->flags.v;
+    for (size_t j = 0; j < ns; j++) {
+        const cand *c = &stack[j];
+        uint64_t m = c->u->discounts[c->c->discount].target == TG_SHIPPING ? (uint64_t)1 << 63 : 0;
+        for (size_t k = 0; k < c->nlines; k++)
+            m |= (uint64_t)1 << x->elig_lines[c->lines + k];
+        mask[j] = m;
+        drop[j] = 0;
+    }
+    size_t dropped = 0;
+    for (size_t b = 1; b < ns; b++) {
+        uint32_t g = stack[b].gid;
+        if (g == CL_NONE)
+            continue;
+        for (size_t j = b, steps = 0; j-- > 0 && steps < TWIN_REACH; steps++) {
+            if (stack[j].gid == g) {
+                if (same_effect(x, &stack[j], &stack[b])) {
+                    drop[b] = 1;
+                    dropped++;
+                    break;
+                }
+                continue;
+            }
+            if (stack[j].c->stop || (mask[j] & mask[b]) != 0)
+                break;
+        }
+    }
+    if (dropped == 0)
+        return ns;
+    /* A stable partition, the kept ones first. */
+    size_t kept = 0;
+    for (size_t j = 0; j < ns; j++) {
+        if (drop[j])
+            continue;
+        if (kept != j) {
+            cand t = stack[j];
+            memmove(stack + kept + 1, stack + kept, (j - kept) * sizeof t);
+            memmove(drop + kept + 1, drop + kept, j - kept);
+            stack[kept] = t;
+            drop[kept] = 0;
+        }
+        kept++;
+    }
+    return kept;
+}
+
 /* Which stackables are eligible on each line (CSR arrays), and each one's
  * eligible amount on the original cart (x->rem's first row). */
 static int index_lines(cl_vm *vm, sel *s, search *x)
@@ -832,12 +1105,27 @@ static int choose(cl_vm *vm, sel *s, const cl_program *p, const cl_context *ctx,
     x->c = stack;
     x->n = ns;
     x->ngroups = number_groups(x, stack, ns);
+    x->n = ns = drop_twins(vm, s, x, stack, ns);
     x->refined = x->ngroups > 0 || x->max != 0;
     if ((rc = group_bounds(vm, s, x)) != CL_OK)
         return rc;
     x->suffix[ns] = x->ungrouped[ns] = 0;
     x->smooth_after[ns] = x->free_after[ns] = 1;
     x->max_ub[ns] = 0;
+    s->flags.n = 0;
+    if (!CL_RESERVE(vm->env, s->flags, ns + 1))
+        return clE_set(vm->err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
+    x->last_member = s->flags.v;
+    memset(x->last_member, 1, ns + 1);
+    /* Each group's last member: gtaken (zeroed again below) holds, per
+     * group, one more than the place of the last one seen. */
+    for (size_t k = 0; k < ns; k++)
+        if (stack[k].gid != CL_NONE)
+            x->gtaken[stack[k].gid] = (uint32_t)k + 1;
+    for (size_t k = 0; k < ns; k++)
+        if (stack[k].gid != CL_NONE)
+            x->last_member[k] = x->gtaken[stack[k].gid] == k + 1;
+    memset(x->gtaken, 0, (x->ngroups + 1) * sizeof *x->gtaken);
     for (size_t k = ns; k-- > 0;) {
         x->suffix[k] = x->suffix[k + 1] + stack[k].ub;
         x->ungrouped[k] = x->ungrouped[k + 1] + (stack[k].gid == CL_NONE ? stack[k].ub : 0);
@@ -845,11 +1133,11 @@ static int choose(cl_vm *vm, sel *s, const cl_program *p, const cl_context *ctx,
         x->min_code[k] = k + 1 < ns && code_cmp(&stack[x->min_code[k + 1]], &stack[k]) < 0
                              ? x->min_code[k + 1] : k;
         x->smooth_after[k] = x->smooth_after[k + 1] && stack[k].smooth;
-        x->free_after[k] = x->free_after[k + 1] && stack[k].smooth && stack[k].gid == CL_NONE &&
-                           !stack[k].c->stop;
+        x->free_after[k] = x->free_after[k + 1] && stack[k].smooth && !stack[k].c->stop &&
+                           (stack[k].gid == CL_NONE || x->last_member[k]);
     }
     original(ctx, x->rem);
-    if ((rc = index_lines(vm, s, x)) != CL_OK)
+    if ((rc = index_lines(vm, s, x)) != CL_OK || (rc = stack_tables(vm, s, x)) != CL_OK)
         return rc;
     x->ship[0] = ctx->has_shipping ? ctx->shipping : 0;
     x->left[0] = ctx->subtotal + x->ship[0];
