@@ -20,7 +20,6 @@ CL_API cl_context *cl_context_new(const cl_env *env)
     if (ctx == NULL)
         return NULL;
     ctx->env = env;
-    clB_arena_init(&ctx->arena, env);
     ctx->exponent = -1;
     return ctx;
 }
@@ -34,15 +33,14 @@ CL_API void cl_context_clear(cl_context *ctx)
         spare = ctx->spare;
     else
         clT_zone_free(ctx->env, ctx->spare);
-    clB_arena_reset(&ctx->arena);
     const cl_env *env = ctx->env;
-    clB_arena arena = ctx->arena;
+    clX_chunk *chunks = ctx->chunks;
     CL_VEC(clX_item) items = {ctx->items.v, 0, ctx->items.cap};
     CL_VEC(int64_t) amounts = {ctx->amounts.v, 0, ctx->amounts.cap};
     CL_VEC(clX_usage) usage = {ctx->usage.v, 0, ctx->usage.cap};
     memset(ctx, 0, sizeof *ctx);
     ctx->env = env;
-    ctx->arena = arena;
+    ctx->chunks = chunks;           /* the pool starts again at its first block */
     ctx->items.v = items.v;
     ctx->items.cap = items.cap;
     ctx->amounts.v = amounts.v;
@@ -59,7 +57,10 @@ CL_API void cl_context_free(cl_context *ctx)
         return;
     clT_zone_free(ctx->env, ctx->zone);
     clT_zone_free(ctx->env, ctx->spare);
-    clB_arena_free(&ctx->arena);
+    for (clX_chunk *c = ctx->chunks, *next; c != NULL; c = next) {
+        next = c->next;
+        clB_free(ctx->env, c, sizeof *c + c->size);
+    }
     CL_VEC_FREE(ctx->env, ctx->items);
     CL_VEC_FREE(ctx->env, ctx->amounts);
     CL_VEC_FREE(ctx->env, ctx->usage);
@@ -67,17 +68,66 @@ CL_API void cl_context_free(cl_context *ctx)
 }
 
 /* ------------------------------------------------------------------------
- * Strings and lists in the arena
+ * Strings and lists in the pool
  * ------------------------------------------------------------------------ */
+
+/* The pool's blocks hold at least this many bytes. */
+#define CHUNK_SIZE 4096
+
+/* The next block of the pool with room for n bytes: the one after the
+ * block in use when it is big enough (kept from before a clear), else a
+ * new one put there. */
+static clX_chunk *next_chunk(cl_context *ctx, size_t n)
+{
+    clX_chunk *at = ctx->chunk ? ctx->chunk->next : ctx->chunks;
+    if (at != NULL && at->size >= n)
+        return at;
+    size_t size = n > CHUNK_SIZE ? n : CHUNK_SIZE;
+    if (size > SIZE_MAX - sizeof(clX_chunk))
+        return NULL;
+    clX_chunk *c = clB_alloc(ctx->env, sizeof *c + size);
+    if (c == NULL)
+        return NULL;
+    c->size = size;
+    c->next = at;
+    if (ctx->chunk != NULL)
+        ctx->chunk->next = c;
+    else
+        ctx->chunks = c;
+    return c;
+}
+
+/* n bytes (8-byte aligned, not zeroed) that live until the context is
+ * cleared, or NULL when out of memory. */
+static void *bump(cl_context *ctx, size_t n)
+{
+    if (n > SIZE_MAX - 7)
+        return NULL;
+    n = (n + 7) & ~(size_t)7;
+    if (CL_UNLIKELY(n > ctx->bump_left)) {
+        clX_chunk *c = next_chunk(ctx, n);
+        if (c == NULL)
+            return NULL;
+        ctx->chunk = c;
+        ctx->bump = c->data;
+        ctx->bump_left = c->size;
+    }
+    void *p = ctx->bump;
+    ctx->bump += n;
+    ctx->bump_left -= n;
+    return p;
+}
 
 /* CL_OK, CL_ELIMIT (longer than CL_LIMIT_STRING) or CL_ENOMEM. */
 static int copy_str(cl_context *ctx, const char *s, size_t n, clX_str *out)
 {
     if (n > ctx->env->limits[CL_LIMIT_STRING] || n > UINT32_MAX)
         return CL_ELIMIT;
-    char *p = clB_arena_strndup(&ctx->arena, s, n);
+    char *p = bump(ctx, n + 1);
     if (p == NULL)
         return CL_ENOMEM;
+    memcpy(p, s, n);
+    p[n] = '\0';
     out->p = p;
     out->n = (uint32_t)n;
     return CL_OK;
@@ -91,7 +141,7 @@ static int list_add(cl_context *ctx, clX_list *l, const char *s, size_t n)
         return CL_ELIMIT;
     if (l->n == l->cap) {
         uint32_t cap = l->cap ? l->cap * 2 : 4;
-        clX_str *v = clB_arena_alloc(&ctx->arena, cap * sizeof *v);
+        clX_str *v = bump(ctx, cap * sizeof *v);
         if (v == NULL)
             return CL_ENOMEM;
         if (l->n)
@@ -284,21 +334,23 @@ static cl_status add_item(cl_context *ctx, const char *sku, size_t n, int64_t qu
         return CL_EINVAL;
     if (ctx->items.n >= ctx->env->limits[CL_LIMIT_ITEMS])
         return CL_ELIMIT;
-    clX_item it = {0};
-    it.quantity = quantity;
-    it.unit_price = unit_price;
-    int64_t subtotal, qty;
-    if (!clM_mul(quantity, unit_price, &it.amount) ||
-        !clM_add(ctx->subtotal, it.amount, &subtotal) || !clM_add(ctx->quantity, quantity, &qty))
+    int64_t amount, subtotal, qty;
+    if (!clM_mul(quantity, unit_price, &amount) ||
+        !clM_add(ctx->subtotal, amount, &subtotal) || !clM_add(ctx->quantity, quantity, &qty))
         return CL_EOVERFLOW;
-    if (!CL_RESERVE(ctx->env, ctx->amounts, 1))
+    if (!CL_RESERVE(ctx->env, ctx->amounts, 1) || !CL_RESERVE(ctx->env, ctx->items, 1))
         return CL_ENOMEM;
-    int rc = copy_str(ctx, sku, n, &it.sku);
+    clX_str copy;
+    int rc = copy_str(ctx, sku, n, &copy);
     if (rc != CL_OK)
         return (cl_status)rc;
-    if (!CL_PUSH(ctx->env, ctx->items, it))
-        return CL_ENOMEM;
-    ctx->amounts.v[ctx->amounts.n++] = it.amount;
+    clX_item *it = &ctx->items.v[ctx->items.n++];
+    memset(it, 0, sizeof *it);
+    it->sku = copy;
+    it->quantity = quantity;
+    it->unit_price = unit_price;
+    it->amount = amount;
+    ctx->amounts.v[ctx->amounts.n++] = amount;
     ctx->subtotal = subtotal;
     ctx->quantity = qty;
     if (index != NULL)
@@ -314,24 +366,37 @@ CL_API cl_status cl_context_add_item(cl_context *ctx, const char *sku, int64_t q
     return add_item(ctx, sku, strlen(sku), quantity, unit_price, index);
 }
 
-/* Records the path just added to line it's categories, and each of its
- * ancestors, with their hashes. */
-static int add_prefixes(cl_context *ctx, clX_item *it)
+/* Prefixes of one category path looked at in one pass; a longer path takes
+ * the general way. */
+#define FEW_PREFIXES 8
+
+/* Grows line it's prefixes to hold `more` more. */
+static int reserve_prefixes(cl_context *ctx, clX_item *it, uint32_t more)
 {
-    const clX_str *c = &it->categories.v[it->categories.n - 1];
+    if (it->nprefixes + more <= it->prefixes_cap)
+        return CL_OK;
+    uint32_t cap = it->prefixes_cap ? it->prefixes_cap * 2 : 4;
+    while (cap < it->nprefixes + more)
+        cap *= 2;
+    clX_prefix *v = bump(ctx, cap * sizeof *v);
+    if (v == NULL)
+        return CL_ENOMEM;
+    if (it->nprefixes)
+        memcpy(v, it->prefixes, it->nprefixes * sizeof *v);
+    it->prefixes = v;
+    it->prefixes_cap = cap;
+    return CL_OK;
+}
+
+/* Records category path c of line it, and each of its ancestors ("a",
+ * "a/b" of "a/b/c"), with their hashes. */
+static int add_prefixes(cl_context *ctx, clX_item *it, const clX_str *c)
+{
     uint32_t h = CLP_HASH_START;
     for (uint32_t k = 0; k <= c->n; k++) {
         if (k == c->n || c->p[k] == '/') {
-            if (it->nprefixes == it->prefixes_cap) {
-                uint32_t cap = it->prefixes_cap ? it->prefixes_cap * 2 : 4;
-                clX_prefix *v = clB_arena_alloc(&ctx->arena, cap * sizeof *v);
-                if (v == NULL)
-                    return CL_ENOMEM;
-                if (it->nprefixes)
-                    memcpy(v, it->prefixes, it->nprefixes * sizeof *v);
-                it->prefixes = v;
-                it->prefixes_cap = cap;
-            }
+            if (reserve_prefixes(ctx, it, 1) != CL_OK)
+                return CL_ENOMEM;
             uint32_t full = clP_hash_final(h);
             it->prefixes[it->nprefixes++] = (clX_prefix){c->p, k, full};
             it->cat_bloom |= (uint64_t)1 << (full >> 26);
@@ -348,11 +413,54 @@ CL_API cl_status cl_context_item_add_category(cl_context *ctx, size_t index, con
     if (ctx == NULL || path == NULL || index >= ctx->items.n)
         return CL_EINVAL;
     clX_item *it = &ctx->items.v[index];
+    size_t n = strlen(path);
+    if (n > ctx->env->limits[CL_LIMIT_STRING] || n > UINT32_MAX ||
+        it->categories.n >= ctx->env->limits[CL_LIMIT_LIST])
+        return CL_ELIMIT;
+    /* The prefixes' ends and hashes, in one pass over the path. */
+    uint32_t ends[FEW_PREFIXES], hashes[FEW_PREFIXES], np = 0, h = CLP_HASH_START;
+    for (size_t k = 0; k < n && np < FEW_PREFIXES; k++) {
+        unsigned char ch = (unsigned char)path[k];
+        if (ch == '/') {
+            ends[np] = (uint32_t)k;
+            hashes[np++] = clP_hash_final(h);
+        }
+        h = clP_hash_step(h, ch, false);
+    }
+    bool few = np < FEW_PREFIXES;
+    if (few) {
+        ends[np] = (uint32_t)n;
+        hashes[np++] = clP_hash_final(h);
+    }
+    /* The list, the copy of the path and the prefixes: a line's first
+     * category takes them in one piece of the pool. */
+    clX_list *l = &it->categories;
+    if (l->n == 0 && l->cap == 0 && it->prefixes_cap == 0 && few) {
+        uint32_t pcap = np > 4 ? FEW_PREFIXES : 4;
+        char *blk = bump(ctx, 4 * sizeof(clX_str) + pcap * sizeof(clX_prefix) + n + 1);
+        if (blk == NULL)
+            return CL_ENOMEM;
+        l->v = (clX_str *)(void *)blk;
+        l->cap = 4;
+        it->prefixes = (clX_prefix *)(void *)(blk + 4 * sizeof(clX_str));
+        it->prefixes_cap = pcap;
+        char *p = blk + 4 * sizeof(clX_str) + pcap * sizeof(clX_prefix);
+        memcpy(p, path, n);
+        p[n] = '\0';
+        l->v[0] = (clX_str){p, (uint32_t)n};
+        l->n = 1;
+        for (uint32_t i = 0; i < np; i++) {
+            it->prefixes[i] = (clX_prefix){p, ends[i], hashes[i]};
+            it->cat_bloom |= (uint64_t)1 << (hashes[i] >> 26);
+        }
+        it->nprefixes = np;
+        return CL_OK;
+    }
     uint32_t had = it->nprefixes;
     uint64_t bloom = it->cat_bloom;
-    int rc = list_add(ctx, &it->categories, path, strlen(path));
-    if (rc == CL_OK && (rc = add_prefixes(ctx, it)) != CL_OK) {
-        it->categories.n--;       /* as if the call had not been made */
+    int rc = list_add(ctx, l, path, n);
+    if (rc == CL_OK && (rc = add_prefixes(ctx, it, &l->v[l->n - 1])) != CL_OK) {
+        l->n--;                   /* as if the call had not been made */
         it->nprefixes = had;
         it->cat_bloom = bloom;
     }

@@ -8,11 +8,11 @@
 #include "yamldoc.h"
 
 typedef struct clX_str {
-    const char *p;     /* in the context's arena, NUL-terminated; NULL = absent */
+    const char *p;     /* in the context's pool, NUL-terminated; NULL = absent */
     uint32_t n;
 } clX_str;
 
-/* A list of strings kept in the arena, grown by copying. */
+/* A list of strings kept in the pool, grown by copying. */
 typedef struct clX_list {
     clX_str *v;
     uint32_t n, cap;
@@ -33,7 +33,7 @@ typedef struct clX_item {
     int64_t unit_price;    /* minor units, >= 0 */
     int64_t amount;        /* quantity x unit_price */
     clX_list categories;
-    clX_prefix *prefixes;  /* every category path and ancestor, in the arena */
+    clX_prefix *prefixes;  /* every category path and ancestor, in the pool */
     uint32_t nprefixes, prefixes_cap;
     uint64_t cat_bloom;    /* bit (hash >> 26) of every prefix's hash, as sets keep
                               theirs: no common bit, no category of the set */
@@ -46,9 +46,21 @@ typedef struct clX_usage {
     int64_t total, user, spent;
 } clX_usage;
 
+/* A block of the context's pool. */
+typedef struct clX_chunk {
+    struct clX_chunk *next;           /* the next one, kept for reuse after a clear */
+    size_t size;                      /* bytes of data */
+    _Alignas(16) char data[];
+} clX_chunk;
+
 struct cl_context {
     const cl_env *env;
-    clB_arena arena;                  /* every string and list */
+    /* The pool every string and list is cut from: blocks kept from one
+     * clear to the next, used in turn. */
+    clX_chunk *chunks;                /* the first block */
+    clX_chunk *chunk;                 /* the one in use (NULL: none yet) */
+    char *bump;                       /* its free bytes */
+    size_t bump_left;
     uint8_t has_now;
     int64_t now;                      /* seconds since the epoch */
     clT_zone *zone;                   /* owned; NULL = none */

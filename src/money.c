@@ -114,13 +114,16 @@ int clM_exponent(const char *code, size_t n)
     for (size_t i = 0; i < 3; i++)
         if (code[i] < 'A' || code[i] > 'Z')
             return -1;
+    /* The three letters as one number, in the table's order. */
+    uint32_t key = (uint32_t)code[0] << 16 | (uint32_t)code[1] << 8 | (uint32_t)code[2];
     size_t lo = 0, hi = CL_COUNTOF(currencies);
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = memcmp(code, currencies[mid].code, 3);
-        if (c == 0)
+        const char *m = currencies[mid].code;
+        uint32_t k = (uint32_t)m[0] << 16 | (uint32_t)m[1] << 8 | (uint32_t)m[2];
+        if (key == k)
             return currencies[mid].exponent;
-        if (c < 0)
+        if (key < k)
             hi = mid;
         else
             lo = mid + 1;
@@ -240,6 +243,7 @@ size_t clM_format(int64_t minor, int exponent, char *buf, size_t size)
  * Checked arithmetic
  * ------------------------------------------------------------------------ */
 
+#if !defined(__GNUC__) /* money.h has them inline, on the compiler's checked builtins */
 bool clM_add(int64_t a, int64_t b, int64_t *out)
 {
     if ((b > 0 && a > INT64_MAX - b) || (b < 0 && a < INT64_MIN - b))
@@ -264,6 +268,7 @@ bool clM_mul(int64_t a, int64_t b, int64_t *out)
     *out = a * b;
     return true;
 }
+#endif
 
 /* ------------------------------------------------------------------------
  * 128-bit intermediates

@@ -41,8 +41,27 @@ int clM_parse(const char *text, size_t n, int exponent, bool allow_negative,
 size_t clM_format(int64_t minor, int exponent, char *buf, size_t size);
 
 /* Checked arithmetic: false on overflow (*out untouched). */
+#if defined(__GNUC__)
+static inline bool clM_add(int64_t a, int64_t b, int64_t *out)
+{
+    int64_t r;
+    if (__builtin_add_overflow(a, b, &r))
+        return false;
+    *out = r;
+    return true;
+}
+static inline bool clM_mul(int64_t a, int64_t b, int64_t *out)
+{
+    int64_t r;
+    if (__builtin_mul_overflow(a, b, &r))
+        return false;
+    *out = r;
+    return true;
+}
+#else
 bool clM_add(int64_t a, int64_t b, int64_t *out);
 bool clM_mul(int64_t a, int64_t b, int64_t *out);
+#endif
 
 /* floor(a * b / c) and the remainder, exactly, for a, b >= 0 and c > 0, with a
  * 128-bit intermediate. Returns false when the quotient exceeds INT64_MAX. */
