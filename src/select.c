@@ -252,6 +252,8 @@ typedef struct search {
     int64_t *sb_count;        /* [k * L + i]: how many of them there are */
     int64_t *sb_pct;          /* [(k * G + g) * L + i]: the largest percent (basis
                                  points) of group g's members in c[k..n) on line i */
+    uint64_t *sb_gmask;       /* [k * L + i]: bit g set when group g has a percent there
+                                 (NULL when there are more than 64 groups) */
     int64_t *sb_add;          /* [k]: sum of ub over the ungrouped other kinds in c[k..n) */
     int64_t *sb_gadd;         /* [k * G + g]: group g's largest ub of another kind there */
     size_t *cur, ncur;        /* chosen candidates (indexes into c) */
@@ -263,10 +265,16 @@ typedef struct search {
     int rc;
 } search;
 
+/* strcasecmp order of the two candidates' codes (SPEC 9). Codes mostly
+ * differ in a digit, written alike in both: the common part is skipped
+ * byte for byte first. */
 static int code_cmp(const cand *a, const cand *b)
 {
-    return clB_icmp(clP_text(a->u, a->c->code), a->u->strs[a->c->code].len,
-                    clP_text(b->u, b->c->code), b->u->strs[b->c->code].len);
+    const char *x = clP_text(a->u, a->c->code), *y = clP_text(b->u, b->c->code);
+    size_t nx = a->u->strs[a->c->code].len, ny = b->u->strs[b->c->code].len, i = 0;
+    while (i < nx && i < ny && x[i] == y[i])
+        i++;
+    return clB_icmp(x + i, nx - i, y + i, ny - i);
 }
 
 /* Application order: higher priority first, then the smaller code. */
@@ -435,6 +443,21 @@ static int64_t sat_add(int64_t a, int64_t b)
     return a > INT64_MAX - b ? INT64_MAX : a + b;
 }
 
+/* The index of the lowest set bit of m (m != 0). */
+static unsigned lowest_bit(uint64_t m)
+{
+#if defined(__GNUC__)
+    return (unsigned)__builtin_ctzll(m);
+#else
+    unsigned i = 0;
+    while (!(m & 1)) {
+        m >>= 1;
+        i++;
+    }
+    return i;
+#endif
+}
+
 /* Whether c is a percent coupon that stacks on its lines: no cap, no
  * budget, not on shipping. */
 static bool stacks(const cand *c)
@@ -450,17 +473,18 @@ static int stack_tables(cl_vm *vm, sel *s, search *x)
 {
     size_t n = x->n, L = x->lines, G = x->ngroups, rows = n + 1;
     x->sb_frac = NULL;
-    if (n == 0 || L == 0 || rows > SB_CELLS / L || rows * L > SB_CELLS / (G + 3))
+    if (n == 0 || L == 0 || rows > SB_CELLS / L || rows * L > SB_CELLS / (G + 4))
         return CL_OK;
-    size_t line_cells = rows * L, cells = line_cells * (2 + G) + rows * (1 + G);
+    size_t line_cells = rows * L, cells = line_cells * (3 + G) + rows * (1 + G);
     s->stack.n = 0;
     if (!CL_RESERVE(vm->env, s->stack, cells))
         return clE_set(vm->err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
     int64_t *frac = s->stack.v, *count = frac + line_cells, *pct = count + line_cells;
-    int64_t *add = pct + line_cells * G, *gadd = add + rows;
+    int64_t *gmask = pct + line_cells * G, *add = gmask + line_cells, *gadd = add + rows;
     for (size_t i = 0; i < L; i++) {
         frac[n * L + i] = (int64_t)SB_ONE;
         count[n * L + i] = 0;
+        gmask[n * L + i] = 0;
     }
     memset(pct + n * G * L, 0, G * L * sizeof *pct);
     add[n] = 0;
@@ -470,6 +494,7 @@ static int stack_tables(cl_vm *vm, sel *s, search *x)
         memcpy(frac + k * L, frac + (k + 1) * L, L * sizeof *frac);
         memcpy(count + k * L, count + (k + 1) * L, L * sizeof *count);
         memcpy(pct + k * G * L, pct + (k + 1) * G * L, G * L * sizeof *pct);
+        memcpy(gmask + k * L, gmask + (k + 1) * L, L * sizeof *gmask);
         add[k] = add[k + 1];
         memcpy(gadd + k * G, gadd + (k + 1) * G, G * sizeof *gadd);
         const uint32_t *lines = x->elig_lines + c->lines;
@@ -483,6 +508,8 @@ static int stack_tables(cl_vm *vm, sel *s, search *x)
                     count[k * L + i]++;
                 } else if (bp > pct[(k * G + c->gid) * L + i]) {
                     pct[(k * G + c->gid) * L + i] = bp;
+                    if (c->gid < 64)
+                        gmask[k * L + i] |= (int64_t)((uint64_t)1 << c->gid);
                 }
             }
         } else if (c->gid == CL_NONE) {
@@ -494,6 +521,7 @@ static int stack_tables(cl_vm *vm, sel *s, search *x)
     x->sb_frac = (uint64_t *)frac;
     x->sb_count = count;
     x->sb_pct = pct;
+    x->sb_gmask = G <= 64 ? (uint64_t *)gmask : NULL;
     x->sb_add = add;
     x->sb_gadd = gadd;
     return CL_OK;
@@ -507,13 +535,12 @@ static int64_t stack_bound(const search *s, size_t k)
     const uint64_t *frac = s->sb_frac + k * L;
     const int64_t *count = s->sb_count + k * L, *pct = s->sb_pct + k * G * L;
     int64_t b = s->sb_add[k];
-    uint32_t open[64], nopen = 0;    /* the groups not taken, when few */
-    bool few = G <= CL_COUNTOF(open);
+    uint64_t open = 0;            /* the groups not taken (with a mask) */
     for (uint32_t g = 0; g < G; g++)
         if (s->gtaken[g] == 0) {
             b = sat_add(b, s->sb_gadd[k * G + g]);
-            if (few)
-                open[nopen++] = g;
+            if (g < 64)
+                open |= (uint64_t)1 << g;
         }
     for (size_t i = 0; i < L; i++) {
         int64_t r = rem[i];
@@ -521,12 +548,19 @@ static int64_t stack_bound(const search *s, size_t k)
             continue;
         uint64_t f = frac[i];
         int64_t p = count[i];
-        for (uint32_t q = 0; q < (few ? nopen : G); q++) {
-            uint32_t g = few ? open[q] : q;
-            int64_t bp = pct[(size_t)g * L + i];
-            if (bp > 0 && s->gtaken[g] == 0) {
+        if (s->sb_gmask != NULL) {
+            for (uint64_t m = s->sb_gmask[k * L + i] & open; m != 0; m &= m - 1) {
+                int64_t bp = pct[(size_t)lowest_bit(m) * L + i];
                 f = f * (uint64_t)(10000 - bp) / 10000;
                 p++;
+            }
+        } else {
+            for (uint32_t g = 0; g < G; g++) {
+                int64_t bp = pct[(size_t)g * L + i];
+                if (bp > 0 && s->gtaken[g] == 0) {
+                    f = f * (uint64_t)(10000 - bp) / 10000;
+                    p++;
+                }
             }
         }
         if (p == 0)
@@ -625,11 +659,15 @@ static bool hopeless(const search *s, size_t k, int64_t bound, bool tie_only)
 
 static void dfs(search *s, size_t k, bool tie_only);
 
-/* Moves every candidate's eligible remainder by sign x what a coupon took
- * off each line between rows rem and next (only its lines changed). */
-static void shift_esums(search *s, const int64_t *rem, const int64_t *next, int sign)
+/* Moves every candidate's eligible remainder by sign x what candidate c
+ * took off each of its lines between rows rem and next (only its lines
+ * changed). */
+static void shift_esums(search *s, const cand *c, const int64_t *rem, const int64_t *next,
+                        int sign)
 {
-    for (size_t i = 0; i < s->lines; i++) {
+    const uint32_t *lines = s->elig_lines + c->lines;
+    for (size_t j = 0; j < c->nlines; j++) {
+        uint32_t i = lines[j];
         int64_t delta = rem[i] - next[i];
         if (delta == 0)
             continue;
@@ -654,7 +692,7 @@ static bool take(search *s, size_t k)
         return false;
     for (size_t i = 0; i < L; i++)
         next[i] = rem[i] - s->tmp[i];
-    shift_esums(s, rem, next, -1);
+    shift_esums(s, c, rem, next, -1);
     s->ship[d + 1] = s->ship[d] - ship;
     s->left[d + 1] = s->left[d] - total - ship;
     s->cur[s->ncur++] = k;
@@ -669,7 +707,7 @@ static bool take(search *s, size_t k)
         s->gtaken[c->gid]--;
     s->ncur--;
     s->cur_total -= total + ship;
-    shift_esums(s, rem, next, 1);
+    shift_esums(s, c, rem, next, 1);
     return true;
 }
 
@@ -1200,34 +1238,65 @@ static int record_applied(cl_vm *vm, const search *x, const cl_context *ctx, con
     return CL_OK;
 }
 
+/* Appends to the newest outcome of r a reason whose message is the
+ * concatenation of parts[0..n), as clR_reason_addf() would print it (at
+ * most 511 bytes), without going through printf. */
+static bool reason_of(cl_result *r, int code, uint32_t line, const char *const *parts, size_t n)
+{
+    size_t off = r->text.n, room = 511;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = strlen(parts[i]);
+        if (k > room)
+            k = room;
+        if (!clB_str_append(r->env, &r->text, parts[i], k))
+            return false;
+        room -= k;
+    }
+    if (!clB_str_append(r->env, &r->text, "", 1))
+        return false;
+    clR_reason x = {(uint8_t)code, line, NULL, off};
+    if (!CL_PUSH(r->env, r->reasons, x))
+        return false;
+    r->out.v[r->out.n - 1].reason_count++;
+    return true;
+}
+
+#define REASON(r, code, line, ...) \
+    reason_of((r), (code), (line), (const char *const[]){__VA_ARGS__}, \
+              sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
+
 /* Why an applicable candidate is not in the choice. */
 static bool explain(cl_vm *vm, const cand *c, const cand **chosen, size_t n, uint64_t max)
 {
     cl_result *r = &vm->res;
     const char *code = clP_text(c->u, c->c->code);
+    uint32_t line = c->c->line;
     if (n == 1 && chosen[0]->c->exclusive)
-        return clR_reason_addf(r, CL_R_NOT_COMBINABLE, c->c->line, "coupon %s is exclusive and "
-                               "gives more on its own", clP_text(chosen[0]->u, chosen[0]->c->code));
+        return REASON(r, CL_R_NOT_COMBINABLE, line, "coupon ",
+                      clP_text(chosen[0]->u, chosen[0]->c->code),
+                      " is exclusive and gives more on its own");
     if (c->c->exclusive)
-        return clR_reason_addf(r, CL_R_NOT_COMBINABLE, c->c->line, "%s is exclusive, and the "
-                               "chosen combination gives more", code);
+        return REASON(r, CL_R_NOT_COMBINABLE, line, code,
+                      " is exclusive, and the chosen combination gives more");
     for (size_t k = 0; k < n && c->c->group != CL_NONE; k++) {
         const cand *o = chosen[k];
         if (o->c->group != CL_NONE && strcmp(clP_text(o->u, o->c->group),
                                              clP_text(c->u, c->c->group)) == 0)
-            return clR_reason_addf(r, CL_R_NOT_COMBINABLE, c->c->line, "only one coupon of group "
-                                   "%s applies per order, and %s gives more",
-                                   clP_text(c->u, c->c->group), clP_text(o->u, o->c->code));
+            return REASON(r, CL_R_NOT_COMBINABLE, line, "only one coupon of group ",
+                          clP_text(c->u, c->c->group), " applies per order, and ",
+                          clP_text(o->u, o->c->code), " gives more");
     }
     for (size_t k = 0; k < n; k++)
         if (chosen[k]->c->stop && apply_cmp(chosen[k], c) < 0)
-            return clR_reason_addf(r, CL_R_NOT_COMBINABLE, c->c->line, "no coupon applies after "
-                                   "%s", clP_text(chosen[k]->u, chosen[k]->c->code));
-    if (max != 0 && n >= max)
-        return clR_reason_addf(r, CL_R_NOT_COMBINABLE, c->c->line, "at most %llu coupons apply "
-                               "per order", (unsigned long long)max);
-    return clR_reason_addf(r, CL_R_NOT_COMBINABLE, c->c->line, "adding %s does not improve the "
-                           "chosen combination", code);
+            return REASON(r, CL_R_NOT_COMBINABLE, line, "no coupon applies after ",
+                          clP_text(chosen[k]->u, chosen[k]->c->code));
+    if (max != 0 && n >= max) {
+        char num[24];
+        snprintf(num, sizeof num, "%llu", (unsigned long long)max);
+        return REASON(r, CL_R_NOT_COMBINABLE, line, "at most ", num, " coupons apply per order");
+    }
+    return REASON(r, CL_R_NOT_COMBINABLE, line, "adding ", code,
+                  " does not improve the chosen combination");
 }
 
 /* Rejected candidates in program order, then unknown codes as entered. */
@@ -1235,21 +1304,26 @@ static int record_rejected(cl_vm *vm, sel *s, const cl_program *p, const cl_cont
                            const cand **chosen, size_t n)
 {
     const cl_result *from = &s->scratch;
+    /* Per scratch outcome: 1 + the index of its candidate (0: none), with
+     * CHOSEN set when it is applied. The search's CSR arrays are free. */
+    const uint32_t CHOSEN = (uint32_t)1 << 31;
+    s->csr.n = 0;
+    if (!CL_RESERVE(vm->env, s->csr, from->out.n + 1) || s->cands.n >= CHOSEN)
+        return CL_ENOMEM;
+    uint32_t *of = s->csr.v;
+    memset(of, 0, (from->out.n + 1) * sizeof *of);
+    for (size_t k = 0; k < s->cands.n; k++)
+        of[s->cands.v[k].outcome] = (uint32_t)k + 1;
+    for (size_t k = 0; k < n; k++)
+        of[chosen[k]->outcome] |= CHOSEN;
     for (size_t i = 0; i < from->out.n; i++) {
-        const clR_outcome *o = &from->out.v[i];
-        bool in = false;
-        for (size_t k = 0; k < n && !in; k++)
-            in = chosen[k]->outcome == i;
-        if (in)
+        if (of[i] & CHOSEN)
             continue;
         if (copy_outcome(vm, from, i) != CL_OK)
             return CL_ENOMEM;
-        if (!o->applicable)
-            continue;
-        for (size_t k = 0; k < s->cands.n; k++)
-            if (s->cands.v[k].outcome == i && !explain(vm, &s->cands.v[k], chosen, n,
-                                                       p->max_coupons))
-                return CL_ENOMEM;
+        if (from->out.v[i].applicable && of[i] != 0 &&
+            !explain(vm, &s->cands.v[of[i] - 1], chosen, n, p->max_coupons))
+            return CL_ENOMEM;
     }
     for (uint32_t i = 0; i < ctx->codes.n; i++) {
         const clX_str *code = &ctx->codes.v[i];
@@ -1259,7 +1333,7 @@ static int record_rejected(cl_vm *vm, sel *s, const cl_program *p, const cl_cont
         if (seen)
             continue;
         if (clR_begin(&vm->res, -1, code->p) == NULL ||
-            !clR_reason_addf(&vm->res, CL_R_UNKNOWN_CODE, 0, "%s is not a valid code", code->p))
+            !REASON(&vm->res, CL_R_UNKNOWN_CODE, 0, code->p, " is not a valid code"))
             return CL_ENOMEM;
     }
     return CL_OK;
