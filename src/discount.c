@@ -203,20 +203,15 @@ static int order_level(cl_vm *vm, const clP_unit *u, const clP_coupon *c, const 
                        const cl_context *ctx, const uint8_t *elig, const int64_t *rem,
                        int64_t *out, int64_t *total)
 {
-    size_t n = ctx->items.n;
+    size_t n = ctx->items.n, count = 0, last = 0;
     const int64_t *w = rem;
     int64_t sum = 0;
-    bool all = true;
-    for (size_t i = 0; i < n; i++) {
-        all = all && elig[i];
-        sum += elig[i] ? rem[i] : 0; /* remainders never exceed the lines, whose sum fits */
-    }
-    if (!all) {
-        int64_t *v = vm->s.a;
-        for (size_t i = 0; i < n; i++)
-            v[i] = elig[i] ? rem[i] : 0;
-        w = v;
-    }
+    for (size_t i = 0; i < n; i++)
+        if (elig[i]) {
+            sum += rem[i];    /* remainders never exceed the lines, whose sum fits */
+            count++;
+            last = i;
+        }
     int64_t D = 0;
     if (d->kind == DK_PERCENT) {
         D = clM_percent(sum, d->value, c->rounding);
@@ -235,9 +230,22 @@ static int order_level(cl_vm *vm, const clP_unit *u, const clP_coupon *c, const 
         D = capped(D, cap_of(u, c, d, ctx));
     if (D > sum)
         D = sum;
+    *total = D;
+    if (count == 1) {
+        /* One line takes it all: its exact share is D. */
+        memset(out, 0, n * sizeof *out);
+        out[last] = D;
+        return CL_OK;
+    }
+    if (count != n) {
+        /* Lines that are not eligible weigh nothing. */
+        int64_t *v = vm->s.a;
+        for (size_t i = 0; i < n; i++)
+            v[i] = elig[i] ? rem[i] : 0;
+        w = v;
+    }
     if (!clM_allocate_sum(D, w, n, sum, out, vm->s.perm))
         return alloc_error(vm);
-    *total = D;
     return CL_OK;
 }
 
@@ -354,8 +362,8 @@ int clD_compute_with(cl_vm *vm, const clP_unit *u, const clP_coupon *c, const cl
     const clP_discount *d = &u->discounts[c->discount];
     size_t n = ctx->items.n;
     *total = *ship = 0;
-    memset(lines_out, 0, n * sizeof *lines_out);
     if (d->target == TG_SHIPPING) {
+        memset(lines_out, 0, n * sizeof *lines_out);
         *ship = shipping(u, c, d, ctx, ship_rem);
         return CL_OK;
     }
