@@ -266,6 +266,8 @@ int clC_zone(clC_builder *b, const char *name, size_t n, cl_pos pos, uint32_t *o
     }
     clT_zone *z = NULL;
     int rc = clT_zone_load(b->env, name, n, &z, b->err);
+    if (rc == CL_ENOMEM)
+        return clC_oom(b);    /* clT_zone_load leaves err empty then */
     if (rc != CL_OK) {
         if (b->err != NULL) {
             b->err->line = pos.line;
@@ -356,14 +358,19 @@ int clC_finish(clC_builder *b, clP_unit **out)
         goto oom;
     MOVE(u, b, code, code);
     MOVE(u, b, ints, ints);
-    u->pool = b->pool.p;
-    u->n_pool = (uint32_t)b->pool.n;
-    if (b->pool.cap > b->pool.n && b->pool.p != NULL) {
+    /* The string pool goes to the unit at its exact size; until it does,
+     * the builder owns it and frees it at its capacity. */
+    if (b->pool.n == 0) {
+        clB_str_free(b->env, &b->pool);
+    } else if (b->pool.cap > b->pool.n) {
         void *p = clB_realloc(b->env, b->pool.p, b->pool.cap, b->pool.n);
         if (p == NULL)
-            goto oom_pool;
-        u->pool = p;
+            goto oom;
+        b->pool.p = p;
+        b->pool.cap = b->pool.n;
     }
+    u->pool = b->pool.p;
+    u->n_pool = (uint32_t)b->pool.n;
     b->pool.p = NULL;
     b->pool.n = b->pool.cap = 0;
     MOVE(u, b, strs, strs);
@@ -404,10 +411,6 @@ int clC_finish(clC_builder *b, clP_unit **out)
     }
     *out = u;
     return CL_OK;
-oom_pool:
-    /* the pool stays the builder's, which frees it at its true size */
-    u->pool = NULL;
-    u->n_pool = 0;
 oom:
     clC_unit_free(u);
     return clC_oom(b);

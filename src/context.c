@@ -515,6 +515,11 @@ CL_API size_t cl_context_item_count(const cl_context *ctx)
     return ctx ? ctx->items.n : 0;
 }
 
+CL_API const char *cl_context_currency(const cl_context *ctx)
+{
+    return ctx ? ctx->currency : "";
+}
+
 CL_API const char *cl_context_item_sku(const cl_context *ctx, size_t index)
 {
     return ctx && index < ctx->items.n ? ctx->items.v[index].sku.p : NULL;

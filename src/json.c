@@ -113,6 +113,22 @@ static clY_node *new_node(parser *p, clY_kind kind, uint32_t line, uint32_t col)
  * Scalars
  * ------------------------------------------------------------------------ */
 
+/* A scalar node at line:col holding a copy of s[0..n). */
+static int scalar(parser *p, uint32_t line, uint32_t col, const char *s, size_t n, bool quoted,
+                  clY_node **out)
+{
+    clY_node *node = new_node(p, CLY_SCALAR, line, col);
+    if (node == NULL)
+        return p->err ? p->err->code : CL_ENOMEM;
+    node->str = clB_arena_strndup(&p->doc->arena, s, n);
+    if (node->str == NULL)
+        return oom(p);
+    node->n = (uint32_t)n;
+    node->quoted = quoted;
+    *out = node;
+    return CL_OK;
+}
+
 static bool put_byte(parser *p, size_t *n, unsigned char c)
 {
     if (*n + 1 >= p->buf_cap) {
@@ -242,18 +258,10 @@ static int string(parser *p, clY_node **out)
             return fail(p, CL_ELIMIT, "text of %zu bytes exceeds the limit of %llu", i - start,
                         (unsigned long long)p->env->limits[CL_LIMIT_STRING]);
         }
-        clY_node *node = new_node(p, CLY_SCALAR, line, col);
-        if (node == NULL)
-            return p->err ? p->err->code : CL_ENOMEM;
-        node->str = clB_arena_strndup(&p->doc->arena, p->s + start, i - start);
-        if (node->str == NULL)
-            return oom(p);
-        node->n = (uint32_t)(i - start);
-        node->quoted = 1;
+        int rc = scalar(p, line, col, p->s + start, i - start, true, out);
         p->col += (uint32_t)(i - start + 1);
         p->at = i + 1;
-        *out = node;
-        return CL_OK;
+        return rc;
     }
     size_t n = 0;
     for (;;) {
@@ -298,16 +306,7 @@ static int string(parser *p, clY_node **out)
         return fail(p, CL_ELIMIT, "text of %zu bytes exceeds the limit of %llu", n,
                     (unsigned long long)p->env->limits[CL_LIMIT_STRING]);
     }
-    clY_node *node = new_node(p, CLY_SCALAR, line, col);
-    if (node == NULL)
-        return p->err ? p->err->code : CL_ENOMEM;
-    node->str = clB_arena_strndup(&p->doc->arena, p->buf ? p->buf : "", n);
-    if (node->str == NULL)
-        return oom(p);
-    node->n = (uint32_t)n;
-    node->quoted = 1;
-    *out = node;
-    return CL_OK;
+    return scalar(p, line, col, p->buf ? p->buf : "", n, true, out);
 }
 
 static bool is_digit(const parser *p, size_t at)
@@ -366,15 +365,7 @@ static int bare(parser *p, clY_node **out)
                     (int)(i - start + 1 > 20 ? 20 : i - start + 1), p->s + start);
     while (p->at < i)
         advance(p);
-    clY_node *node = new_node(p, CLY_SCALAR, line, col);
-    if (node == NULL)
-        return p->err ? p->err->code : CL_ENOMEM;
-    node->str = clB_arena_strndup(&p->doc->arena, p->s + start, i - start);
-    if (node->str == NULL)
-        return oom(p);
-    node->n = (uint32_t)(i - start);
-    *out = node;
-    return CL_OK;
+    return scalar(p, line, col, p->s + start, i - start, false, out);
 }
 
 /* ------------------------------------------------------------------------

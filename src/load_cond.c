@@ -559,7 +559,7 @@ static int filter_tags(clL_state *L, const clY_node *v, clP_filter *f, char *des
 static int filter_key(clL_state *L, const char *key, const clY_node *v, clP_filter *f,
                       char *desc, size_t size)
 {
-    const char *ph = "";
+    const char *ph = "";   /* filter_preds leaves it unset when it fails */
     int rc = CL_OK;
     if (strcmp(key, "sku") == 0) {
         rc = filter_preds(L, v, VT_STR, &f->sku_first, &f->sku_count, &ph);

@@ -362,6 +362,10 @@ CL_API cl_status cl_context_set_usage(cl_context *ctx, const char *code, int64_t
 /* Number of lines in ctx. */
 CL_API size_t cl_context_item_count(const cl_context *ctx);
 
+/* The currency of ctx ("USD"), or "" until one is set. The string belongs to
+ * ctx. Bindings use it to turn decimal amounts into minor units. */
+CL_API const char *cl_context_currency(const cl_context *ctx);
+
 /* The SKU of line index, or NULL when index is out of range. The string
  * belongs to ctx and is valid until ctx is next modified. (A binding reads
  * it to name the lines of a result, which carry line indexes.) */

@@ -69,27 +69,27 @@ START_TEST(test_shape_and_unique)
     cl_code_spec spec = {8, "SUMMER-", NULL, true};
     lines l = {NULL, 0, 0, -1};
     cl_error err;
-    ck_assert_int_eq(cl_codes_generate(env, &spec, 200000, collect, &l, &err), CL_OK);
+    size_t want = (size_t)test_rounds(200000);   /* a fifth under valgrind */
+    ck_assert_int_eq(cl_codes_generate(env, &spec, want, collect, &l, &err), CL_OK);
     char **v;
     size_t n = split(&l, &v);
-    ck_assert_uint_eq(n, 200000);
+    ck_assert_uint_eq(n, want);
     for (size_t i = 0; i < n; i++) {
-        ck_assert_uint_eq(strlen(v[i]), 7 + 8 + 1);
-        ck_assert(strncmp(v[i], "SUMMER-", 7) == 0);
+        REQUIRE(strlen(v[i]) == 7 + 8 + 1 && strncmp(v[i], "SUMMER-", 7) == 0, "%s", v[i]);
         for (const char *c = v[i] + 7; *c; c++)
-            ck_assert_msg(strchr("23456789ABCDEFGHJKMNPQRSTUVWXYZ", *c) != NULL, "%s", v[i]);
-        ck_assert_msg(cl_code_valid(&spec, v[i]), "%s", v[i]);
+            REQUIRE(strchr("23456789ABCDEFGHJKMNPQRSTUVWXYZ", *c) != NULL, "%s", v[i]);
+        REQUIRE(cl_code_valid(&spec, v[i]), "%s", v[i]);
     }
     qsort(v, n, sizeof *v, cmp_str);
     for (size_t i = 1; i < n; i++)
-        ck_assert_msg(strcmp(v[i - 1], v[i]) != 0, "repeated %s", v[i]);
+        REQUIRE(strcmp(v[i - 1], v[i]) != 0, "repeated %s", v[i]);
     /* Every symbol shows up in every position (uniform enough to see). */
     for (size_t pos = 7; pos < 15; pos++) {
         int seen[256] = {0};
         for (size_t i = 0; i < n; i++)
             seen[(unsigned char)v[i][pos]]++;
         for (const char *c = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"; *c; c++)
-            ck_assert_int_gt(seen[(unsigned char)*c], 200000 / 31 / 2);
+            ck_assert_int_gt(seen[(unsigned char)*c], (int)(want / 31 / 2));
     }
     free(v);
     free(l.p);
@@ -133,7 +133,8 @@ static size_t mutate(const cl_env *env, const cl_code_spec *spec, size_t *missed
     size_t na = strlen(alpha), pre = spec->prefix ? strlen(spec->prefix) : 0;
     lines l = {NULL, 0, 0, -1};
     cl_error err;
-    ck_assert_int_eq(cl_codes_generate(env, spec, 300, collect, &l, &err), CL_OK);
+    ck_assert_int_eq(cl_codes_generate(env, spec, (size_t)test_rounds(300), collect, &l, &err),
+                     CL_OK);
     char **v;
     size_t n = split(&l, &v), swaps = 0;
     *missed = 0;
@@ -147,8 +148,8 @@ static size_t mutate(const cl_env *env, const cl_code_spec *spec, size_t *missed
                 if (alpha[s] == keep)
                     continue;
                 code[pos] = alpha[s];
-                ck_assert_msg(!cl_code_valid(spec, code), "%s with %c at %zu passes", v[i],
-                              alpha[s], pos);
+                REQUIRE(!cl_code_valid(spec, code), "%s with %c at %zu passes", v[i], alpha[s],
+                        pos);
             }
             code[pos] = keep;
         }
@@ -161,8 +162,8 @@ static size_t mutate(const cl_env *env, const cl_code_spec *spec, size_t *missed
             swaps++;
             if (cl_code_valid(spec, code)) {
                 char x = code[pos], y = code[pos + 1];
-                ck_assert_msg(a != '\0' && ((x == a && y == b) || (x == b && y == a)),
-                              "swap of %c%c in %s went unseen", y, x, v[i]);
+                REQUIRE(a != '\0' && ((x == a && y == b) || (x == b && y == a)),
+                        "swap of %c%c in %s went unseen", y, x, v[i]);
                 (*missed)++;
             }
             code[pos + 1] = code[pos];
@@ -181,11 +182,11 @@ START_TEST(test_check_odd)
     cl_env *env = cl_env_new(NULL, NULL);
     cl_code_spec spec = {10, "X-", NULL, true};
     size_t missed, swaps = mutate(env, &spec, &missed, '\0', '\0');
-    ck_assert_uint_gt(swaps, 2000);
+    ck_assert_uint_gt(swaps, (size_t)test_rounds(2000));
     ck_assert_uint_eq(missed, 0);
     cl_code_spec seven = {12, NULL, "ABCDEFG", true};
     swaps = mutate(env, &seven, &missed, '\0', '\0');
-    ck_assert_uint_gt(swaps, 2000);
+    ck_assert_uint_gt(swaps, (size_t)test_rounds(2000));
     ck_assert_uint_eq(missed, 0);
     cl_env_free(env);
 }
@@ -198,11 +199,11 @@ START_TEST(test_check_even)
     cl_env *env = cl_env_new(NULL, NULL);
     cl_code_spec spec = {10, NULL, "0123456789", true};
     size_t missed, swaps = mutate(env, &spec, &missed, '0', '9');
-    ck_assert_uint_gt(swaps, 2000);
+    ck_assert_uint_gt(swaps, (size_t)test_rounds(2000));
     ck_assert_uint_lt(missed * 20, swaps);
     cl_code_spec hex = {16, "H", "0123456789ABCDEF", true};
     swaps = mutate(env, &hex, &missed, '0', 'F');
-    ck_assert_uint_gt(swaps, 2000);
+    ck_assert_uint_gt(swaps, (size_t)test_rounds(2000));
     cl_env_free(env);
 }
 END_TEST

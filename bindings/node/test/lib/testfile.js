@@ -51,11 +51,22 @@ function loadTestFile(file) {
   keysOk(root, FILE_KEYS);
   const resolve = (node) => (YAML.isAlias(node) ? node.resolve(doc) : node);
 
-  // The context of a case as the text it was written in, at its place.
-  const contextSource = (node) => {
+  // The context of a case as the text it was written in, at its place; as
+  // JSON when that text does not stand alone (an alias or a merge key
+  // refers to an anchor elsewhere in the file).
+  // Returns { text, value }: the text for the library, and the context's
+  // value (for its currency).
+  let merged = null;   // the file read with aliases and merge keys resolved, when needed
+  const contextSource = (node, index) => {
     const n = resolve(node);
     const p = lines.linePos(n.range[0]);
-    return '\n'.repeat(p.line - 1) + ' '.repeat(p.col - 1) + text.slice(n.range[0], n.range[1]);
+    const own = text.slice(n.range[0], n.range[1]);
+    if (!/(^|[\s,{[])[*&]|<</.test(own)) {
+      return { text: '\n'.repeat(p.line - 1) + ' '.repeat(p.col - 1) + own, value: n.toJSON() };
+    }
+    if (merged === null) merged = YAML.parse(text, { merge: true });
+    const value = merged.cases[index].context;
+    return { text: JSON.stringify(value), value };
   };
 
   const out = { file, cases: [], catalog: null, close() {
@@ -116,8 +127,7 @@ function loadTestFile(file) {
       if (expect !== undefined) expect.items.forEach((pair) => keysOk(pair.value, EXPECT_KEYS));
       if (best !== undefined) keysOk(best, BEST_KEYS);
       const contextError = c.get('context_error', true);
-      const ctxText = contextSource(context);
-      const ctxValue = resolve(context).toJSON();
+      const { text: ctxText, value: ctxValue } = contextSource(context, i);
       const currency = ctxValue && typeof ctxValue.currency === 'string' ? ctxValue.currency : '';
       out.cases.push({
         name: c.get('name') || `case ${i + 1}`,
