@@ -242,6 +242,11 @@ CL_API cl_status cl_context_set_currency(cl_context *ctx, const char *currency)
 
 CL_API cl_status cl_context_set_string(cl_context *ctx, cl_field field, const char *value)
 {
+    return (cl_status)clX_set_string(ctx, field, value, value ? strlen(value) : 0);
+}
+
+int clX_set_string(cl_context *ctx, cl_field field, const char *value, size_t n)
+{
     int f = str_field(field);
     if (ctx == NULL || f < 0)
         return CL_EINVAL;
@@ -250,7 +255,7 @@ CL_API cl_status cl_context_set_string(cl_context *ctx, cl_field field, const ch
         ctx->str[f].n = 0;
         return CL_OK;
     }
-    return (cl_status)copy_str(ctx, value, strlen(value), &ctx->str[f]);
+    return copy_str(ctx, value, n, &ctx->str[f]);
 }
 
 CL_API cl_status cl_context_set_int(cl_context *ctx, cl_field field, int64_t value)
@@ -327,8 +332,18 @@ CL_API cl_status cl_context_add_user_tag(cl_context *ctx, const char *tag)
     return (cl_status)list_add(ctx, &ctx->user_tags, tag, strlen(tag));
 }
 
-static cl_status add_item(cl_context *ctx, const char *sku, size_t n, int64_t quantity,
-                          int64_t unit_price, size_t *index)
+int clX_add_code(cl_context *ctx, const char *code, size_t n)
+{
+    return list_add(ctx, &ctx->codes, code, n);
+}
+
+int clX_add_user_tag(cl_context *ctx, const char *tag, size_t n)
+{
+    return list_add(ctx, &ctx->user_tags, tag, n);
+}
+
+int clX_add_item(cl_context *ctx, const char *sku, size_t n, int64_t quantity,
+                 int64_t unit_price, size_t *index)
 {
     if (quantity <= 0 || unit_price < 0)
         return CL_EINVAL;
@@ -363,7 +378,7 @@ CL_API cl_status cl_context_add_item(cl_context *ctx, const char *sku, int64_t q
 {
     if (ctx == NULL || sku == NULL)
         return CL_EINVAL;
-    return add_item(ctx, sku, strlen(sku), quantity, unit_price, index);
+    return (cl_status)clX_add_item(ctx, sku, strlen(sku), quantity, unit_price, index);
 }
 
 /* Prefixes of one category path looked at in one pass; a longer path takes
@@ -412,8 +427,12 @@ CL_API cl_status cl_context_item_add_category(cl_context *ctx, size_t index, con
 {
     if (ctx == NULL || path == NULL || index >= ctx->items.n)
         return CL_EINVAL;
+    return (cl_status)clX_add_category(ctx, index, path, strlen(path));
+}
+
+int clX_add_category(cl_context *ctx, size_t index, const char *path, size_t n)
+{
     clX_item *it = &ctx->items.v[index];
-    size_t n = strlen(path);
     if (n > ctx->env->limits[CL_LIMIT_STRING] || n > UINT32_MAX ||
         it->categories.n >= ctx->env->limits[CL_LIMIT_LIST])
         return CL_ELIMIT;
@@ -464,7 +483,7 @@ CL_API cl_status cl_context_item_add_category(cl_context *ctx, size_t index, con
         it->nprefixes = had;
         it->cat_bloom = bloom;
     }
-    return (cl_status)rc;
+    return rc;
 }
 
 CL_API cl_status cl_context_item_add_tag(cl_context *ctx, size_t index, const char *tag)
@@ -472,6 +491,11 @@ CL_API cl_status cl_context_item_add_tag(cl_context *ctx, size_t index, const ch
     if (ctx == NULL || tag == NULL || index >= ctx->items.n)
         return CL_EINVAL;
     return (cl_status)list_add(ctx, &ctx->items.v[index].tags, tag, strlen(tag));
+}
+
+int clX_add_item_tag(cl_context *ctx, size_t index, const char *tag, size_t n)
+{
+    return list_add(ctx, &ctx->items.v[index].tags, tag, n);
 }
 
 CL_API cl_status cl_context_item_set_on_sale(cl_context *ctx, size_t index, bool on_sale)
@@ -487,9 +511,16 @@ CL_API cl_status cl_context_item_set_on_sale(cl_context *ctx, size_t index, bool
 CL_API cl_status cl_context_set_usage(cl_context *ctx, const char *code, int64_t total,
                                       int64_t user, int64_t spent)
 {
-    if (ctx == NULL || code == NULL || total < 0 || user < 0 || spent < 0)
+    if (ctx == NULL || code == NULL)
         return CL_EINVAL;
-    size_t n = strlen(code);
+    return (cl_status)clX_set_usage(ctx, code, strlen(code), total, user, spent);
+}
+
+int clX_set_usage(cl_context *ctx, const char *code, size_t n, int64_t total, int64_t user,
+                  int64_t spent)
+{
+    if (total < 0 || user < 0 || spent < 0)
+        return CL_EINVAL;
     for (size_t i = 0; i < ctx->usage.n; i++) {
         clX_usage *u = &ctx->usage.v[i];
         if (clB_ieq(u->code.p, u->code.n, code, n)) {

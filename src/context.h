@@ -91,9 +91,25 @@ struct cl_context {
  * node's position and path. */
 int clX_from_node(cl_context *ctx, const clY_doc *doc, const clY_node *node, cl_error *err);
 
+/* cl_context_parse(), with or without its fast way for plain JSON (the
+ * tests compare the two). */
+int clX_parse(cl_context *ctx, const char *text, size_t len, cl_error *err, bool fast_way);
+
 /* Sets the context's zone to name[0..n) (NULL: none), reusing the spare
  * zone when it is the same one. CL_OK, CL_EZONE (err filled), CL_ENOMEM. */
 int clX_set_zone(cl_context *ctx, const char *name, size_t n, cl_error *err);
+
+/* The setters with counted strings (the public ones measure theirs with
+ * strlen): the same checks and statuses. index must be a line of ctx. */
+int clX_set_string(cl_context *ctx, cl_field field, const char *value, size_t n);
+int clX_add_code(cl_context *ctx, const char *code, size_t n);
+int clX_add_user_tag(cl_context *ctx, const char *tag, size_t n);
+int clX_add_item(cl_context *ctx, const char *sku, size_t n, int64_t quantity,
+                 int64_t unit_price, size_t *index);
+int clX_add_category(cl_context *ctx, size_t index, const char *path, size_t n);
+int clX_add_item_tag(cl_context *ctx, size_t index, const char *tag, size_t n);
+int clX_set_usage(cl_context *ctx, const char *code, size_t n, int64_t total, int64_t user,
+                  int64_t spent);
 
 /* The usage record of a code (case-insensitive), or NULL. */
 const clX_usage *clX_usage_of(const cl_context *ctx, const char *code, size_t n);
