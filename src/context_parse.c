@@ -534,10 +534,21 @@ typedef struct span {
     size_t n;
 } span;
 
+/* Bytes the fast way stops at inside a string: the closing quote and
+ * whatever it leaves to the general way (escapes, control characters,
+ * anything outside printable ASCII). */
+static bool stops_string(unsigned char c)
+{
+    return c == '"' || c == '\\' || c < 0x20 || c >= 0x7f;
+}
+
 static void fast_ws(fast *f)
 {
-    while (f->s < f->end && (*f->s == ' ' || *f->s == '\n' || *f->s == '\r' || *f->s == '\t'))
-        f->s++;
+    const char *s = f->s, *end = f->end;
+    while (s < end && (unsigned char)*s <= ' ' &&
+           (*s == ' ' || *s == '\n' || *s == '\r' || *s == '\t'))
+        s++;
+    f->s = s;
 }
 
 /* The next character c, after white space. */
@@ -555,7 +566,7 @@ static bool fast_is(fast *f, char c)
 static bool fast_lit(fast *f, const char *lit, size_t n)
 {
     fast_ws(f);
-    if ((size_t)(f->end - f->s) < n || memcmp(f->s, lit, n) != 0)
+    if ((size_t)(f->end - f->s) < n || f->s[0] != lit[0] || memcmp(f->s, lit, n) != 0)
         return false;
     const char *after = f->s + n;
     if (after < f->end && ((*after >= 'a' && *after <= 'z') || (*after >= '0' && *after <= '9')))
@@ -570,18 +581,14 @@ static bool fast_str(fast *f, span *out)
     fast_ws(f);
     if (f->s >= f->end || *f->s != '"')
         return false;
-    const char *p = ++f->s;
-    while (f->s < f->end && *f->s != '"') {
-        unsigned char c = (unsigned char)*f->s;
-        if (c < 0x20 || c >= 0x7f || c == '\\')
-            return false;
-        f->s++;
-    }
-    if (f->s >= f->end)
+    const char *p = f->s + 1, *q = p, *end = f->end;
+    while (q < end && !stops_string((unsigned char)*q))
+        q++;
+    if (q >= end || *q != '"')
         return false;
     out->p = p;
-    out->n = (size_t)(f->s - p);
-    f->s++;
+    out->n = (size_t)(q - p);
+    f->s = q + 1;
     return true;
 }
 
@@ -618,7 +625,7 @@ static bool fast_num(fast *f, span *out)
 static int fast_key(const span *s, const char *const *keys, int n)
 {
     for (int i = 0; i < n; i++)
-        if (strlen(keys[i]) == s->n && memcmp(keys[i], s->p, s->n) == 0)
+        if (keys[i][0] == s->p[0] && strncmp(keys[i], s->p, s->n) == 0 && keys[i][s->n] == '\0')
             return i;
     return -1;
 }
