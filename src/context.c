@@ -20,7 +20,6 @@ CL_API cl_context *cl_context_new(const cl_env *env)
     if (ctx == NULL)
         return NULL;
     ctx->env = env;
-    clB_arena_init(&ctx->arena, env);
     ctx->exponent = -1;
     return ctx;
 }
@@ -34,16 +33,18 @@ CL_API void cl_context_clear(cl_context *ctx)
         spare = ctx->spare;
     else
         clT_zone_free(ctx->env, ctx->spare);
-    clB_arena_reset(&ctx->arena);
     const cl_env *env = ctx->env;
-    clB_arena arena = ctx->arena;
+    clX_chunk *chunks = ctx->chunks;
     CL_VEC(clX_item) items = {ctx->items.v, 0, ctx->items.cap};
+    CL_VEC(int64_t) amounts = {ctx->amounts.v, 0, ctx->amounts.cap};
     CL_VEC(clX_usage) usage = {ctx->usage.v, 0, ctx->usage.cap};
     memset(ctx, 0, sizeof *ctx);
     ctx->env = env;
-    ctx->arena = arena;
+    ctx->chunks = chunks;           /* the pool starts again at its first block */
     ctx->items.v = items.v;
     ctx->items.cap = items.cap;
+    ctx->amounts.v = amounts.v;
+    ctx->amounts.cap = amounts.cap;
     ctx->usage.v = usage.v;
     ctx->usage.cap = usage.cap;
     ctx->exponent = -1;
@@ -56,24 +57,77 @@ CL_API void cl_context_free(cl_context *ctx)
         return;
     clT_zone_free(ctx->env, ctx->zone);
     clT_zone_free(ctx->env, ctx->spare);
-    clB_arena_free(&ctx->arena);
+    for (clX_chunk *c = ctx->chunks, *next; c != NULL; c = next) {
+        next = c->next;
+        clB_free(ctx->env, c, sizeof *c + c->size);
+    }
     CL_VEC_FREE(ctx->env, ctx->items);
+    CL_VEC_FREE(ctx->env, ctx->amounts);
     CL_VEC_FREE(ctx->env, ctx->usage);
     clB_free(ctx->env, ctx, sizeof *ctx);
 }
 
 /* ------------------------------------------------------------------------
- * Strings and lists in the arena
+ * Strings and lists in the pool
  * ------------------------------------------------------------------------ */
+
+/* The pool's blocks hold at least this many bytes. */
+#define CHUNK_SIZE 4096
+
+/* The next block of the pool with room for n bytes: the one after the
+ * block in use when it is big enough (kept from before a clear), else a
+ * new one put there. */
+static clX_chunk *next_chunk(cl_context *ctx, size_t n)
+{
+    clX_chunk *at = ctx->chunk ? ctx->chunk->next : ctx->chunks;
+    if (at != NULL && at->size >= n)
+        return at;
+    size_t size = n > CHUNK_SIZE ? n : CHUNK_SIZE;
+    if (size > SIZE_MAX - sizeof(clX_chunk))
+        return NULL;
+    clX_chunk *c = clB_alloc(ctx->env, sizeof *c + size);
+    if (c == NULL)
+        return NULL;
+    c->size = size;
+    c->next = at;
+    if (ctx->chunk != NULL)
+        ctx->chunk->next = c;
+    else
+        ctx->chunks = c;
+    return c;
+}
+
+/* n bytes (8-byte aligned, not zeroed) that live until the context is
+ * cleared, or NULL when out of memory. */
+static void *bump(cl_context *ctx, size_t n)
+{
+    if (n > SIZE_MAX - 7)
+        return NULL;
+    n = (n + 7) & ~(size_t)7;
+    if (CL_UNLIKELY(n > ctx->bump_left)) {
+        clX_chunk *c = next_chunk(ctx, n);
+        if (c == NULL)
+            return NULL;
+        ctx->chunk = c;
+        ctx->bump = c->data;
+        ctx->bump_left = c->size;
+    }
+    void *p = ctx->bump;
+    ctx->bump += n;
+    ctx->bump_left -= n;
+    return p;
+}
 
 /* CL_OK, CL_ELIMIT (longer than CL_LIMIT_STRING) or CL_ENOMEM. */
 static int copy_str(cl_context *ctx, const char *s, size_t n, clX_str *out)
 {
     if (n > ctx->env->limits[CL_LIMIT_STRING] || n > UINT32_MAX)
         return CL_ELIMIT;
-    char *p = clB_arena_strndup(&ctx->arena, s, n);
+    char *p = bump(ctx, n + 1);
     if (p == NULL)
         return CL_ENOMEM;
+    memcpy(p, s, n);
+    p[n] = '\0';
     out->p = p;
     out->n = (uint32_t)n;
     return CL_OK;
@@ -87,7 +141,7 @@ static int list_add(cl_context *ctx, clX_list *l, const char *s, size_t n)
         return CL_ELIMIT;
     if (l->n == l->cap) {
         uint32_t cap = l->cap ? l->cap * 2 : 4;
-        clX_str *v = clB_arena_alloc(&ctx->arena, cap * sizeof *v);
+        clX_str *v = bump(ctx, cap * sizeof *v);
         if (v == NULL)
             return CL_ENOMEM;
         if (l->n)
@@ -188,6 +242,11 @@ CL_API cl_status cl_context_set_currency(cl_context *ctx, const char *currency)
 
 CL_API cl_status cl_context_set_string(cl_context *ctx, cl_field field, const char *value)
 {
+    return (cl_status)clX_set_string(ctx, field, value, value ? strlen(value) : 0);
+}
+
+int clX_set_string(cl_context *ctx, cl_field field, const char *value, size_t n)
+{
     int f = str_field(field);
     if (ctx == NULL || f < 0)
         return CL_EINVAL;
@@ -196,7 +255,7 @@ CL_API cl_status cl_context_set_string(cl_context *ctx, cl_field field, const ch
         ctx->str[f].n = 0;
         return CL_OK;
     }
-    return (cl_status)copy_str(ctx, value, strlen(value), &ctx->str[f]);
+    return copy_str(ctx, value, n, &ctx->str[f]);
 }
 
 CL_API cl_status cl_context_set_int(cl_context *ctx, cl_field field, int64_t value)
@@ -273,25 +332,40 @@ CL_API cl_status cl_context_add_user_tag(cl_context *ctx, const char *tag)
     return (cl_status)list_add(ctx, &ctx->user_tags, tag, strlen(tag));
 }
 
-static cl_status add_item(cl_context *ctx, const char *sku, size_t n, int64_t quantity,
-                          int64_t unit_price, size_t *index)
+int clX_add_code(cl_context *ctx, const char *code, size_t n)
+{
+    return list_add(ctx, &ctx->codes, code, n);
+}
+
+int clX_add_user_tag(cl_context *ctx, const char *tag, size_t n)
+{
+    return list_add(ctx, &ctx->user_tags, tag, n);
+}
+
+int clX_add_item(cl_context *ctx, const char *sku, size_t n, int64_t quantity,
+                 int64_t unit_price, size_t *index)
 {
     if (quantity <= 0 || unit_price < 0)
         return CL_EINVAL;
     if (ctx->items.n >= ctx->env->limits[CL_LIMIT_ITEMS])
         return CL_ELIMIT;
-    clX_item it = {0};
-    it.quantity = quantity;
-    it.unit_price = unit_price;
-    int64_t subtotal, qty;
-    if (!clM_mul(quantity, unit_price, &it.amount) ||
-        !clM_add(ctx->subtotal, it.amount, &subtotal) || !clM_add(ctx->quantity, quantity, &qty))
+    int64_t amount, subtotal, qty;
+    if (!clM_mul(quantity, unit_price, &amount) ||
+        !clM_add(ctx->subtotal, amount, &subtotal) || !clM_add(ctx->quantity, quantity, &qty))
         return CL_EOVERFLOW;
-    int rc = copy_str(ctx, sku, n, &it.sku);
+    if (!CL_RESERVE(ctx->env, ctx->amounts, 1) || !CL_RESERVE(ctx->env, ctx->items, 1))
+        return CL_ENOMEM;
+    clX_str copy;
+    int rc = copy_str(ctx, sku, n, &copy);
     if (rc != CL_OK)
         return (cl_status)rc;
-    if (!CL_PUSH(ctx->env, ctx->items, it))
-        return CL_ENOMEM;
+    clX_item *it = &ctx->items.v[ctx->items.n++];
+    memset(it, 0, sizeof *it);
+    it->sku = copy;
+    it->quantity = quantity;
+    it->unit_price = unit_price;
+    it->amount = amount;
+    ctx->amounts.v[ctx->amounts.n++] = amount;
     ctx->subtotal = subtotal;
     ctx->quantity = qty;
     if (index != NULL)
@@ -304,28 +378,43 @@ CL_API cl_status cl_context_add_item(cl_context *ctx, const char *sku, int64_t q
 {
     if (ctx == NULL || sku == NULL)
         return CL_EINVAL;
-    return add_item(ctx, sku, strlen(sku), quantity, unit_price, index);
+    return (cl_status)clX_add_item(ctx, sku, strlen(sku), quantity, unit_price, index);
 }
 
-/* Records the path just added to line it's categories, and each of its
- * ancestors, with their hashes. */
-static int add_prefixes(cl_context *ctx, clX_item *it)
+/* Prefixes of one category path looked at in one pass; a longer path takes
+ * the general way. */
+#define FEW_PREFIXES 8
+
+/* Grows line it's prefixes to hold `more` more. */
+static int reserve_prefixes(cl_context *ctx, clX_item *it, uint32_t more)
 {
-    const clX_str *c = &it->categories.v[it->categories.n - 1];
+    if (it->nprefixes + more <= it->prefixes_cap)
+        return CL_OK;
+    uint32_t cap = it->prefixes_cap ? it->prefixes_cap * 2 : 4;
+    while (cap < it->nprefixes + more)
+        cap *= 2;
+    clX_prefix *v = bump(ctx, cap * sizeof *v);
+    if (v == NULL)
+        return CL_ENOMEM;
+    if (it->nprefixes)
+        memcpy(v, it->prefixes, it->nprefixes * sizeof *v);
+    it->prefixes = v;
+    it->prefixes_cap = cap;
+    return CL_OK;
+}
+
+/* Records category path c of line it, and each of its ancestors ("a",
+ * "a/b" of "a/b/c"), with their hashes. */
+static int add_prefixes(cl_context *ctx, clX_item *it, const clX_str *c)
+{
     uint32_t h = CLP_HASH_START;
     for (uint32_t k = 0; k <= c->n; k++) {
         if (k == c->n || c->p[k] == '/') {
-            if (it->nprefixes == it->prefixes_cap) {
-                uint32_t cap = it->prefixes_cap ? it->prefixes_cap * 2 : 4;
-                clX_prefix *v = clB_arena_alloc(&ctx->arena, cap * sizeof *v);
-                if (v == NULL)
-                    return CL_ENOMEM;
-                if (it->nprefixes)
-                    memcpy(v, it->prefixes, it->nprefixes * sizeof *v);
-                it->prefixes = v;
-                it->prefixes_cap = cap;
-            }
-            it->prefixes[it->nprefixes++] = (clX_prefix){c->p, k, clP_hash_final(h)};
+            if (reserve_prefixes(ctx, it, 1) != CL_OK)
+                return CL_ENOMEM;
+            uint32_t full = clP_hash_final(h);
+            it->prefixes[it->nprefixes++] = (clX_prefix){c->p, k, full};
+            it->cat_bloom |= (uint64_t)1 << (full >> 26);
             if (k == c->n)
                 break;
         }
@@ -338,14 +427,63 @@ CL_API cl_status cl_context_item_add_category(cl_context *ctx, size_t index, con
 {
     if (ctx == NULL || path == NULL || index >= ctx->items.n)
         return CL_EINVAL;
+    return (cl_status)clX_add_category(ctx, index, path, strlen(path));
+}
+
+int clX_add_category(cl_context *ctx, size_t index, const char *path, size_t n)
+{
     clX_item *it = &ctx->items.v[index];
-    uint32_t had = it->nprefixes;
-    int rc = list_add(ctx, &it->categories, path, strlen(path));
-    if (rc == CL_OK && (rc = add_prefixes(ctx, it)) != CL_OK) {
-        it->categories.n--;       /* as if the call had not been made */
-        it->nprefixes = had;
+    if (n > ctx->env->limits[CL_LIMIT_STRING] || n > UINT32_MAX ||
+        it->categories.n >= ctx->env->limits[CL_LIMIT_LIST])
+        return CL_ELIMIT;
+    /* The prefixes' ends and hashes, in one pass over the path. */
+    uint32_t ends[FEW_PREFIXES], hashes[FEW_PREFIXES], np = 0, h = CLP_HASH_START;
+    for (size_t k = 0; k < n && np < FEW_PREFIXES; k++) {
+        unsigned char ch = (unsigned char)path[k];
+        if (ch == '/') {
+            ends[np] = (uint32_t)k;
+            hashes[np++] = clP_hash_final(h);
+        }
+        h = clP_hash_step(h, ch, false);
     }
-    return (cl_status)rc;
+    bool few = np < FEW_PREFIXES;
+    if (few) {
+        ends[np] = (uint32_t)n;
+        hashes[np++] = clP_hash_final(h);
+    }
+    /* The list, the copy of the path and the prefixes: a line's first
+     * category takes them in one piece of the pool. */
+    clX_list *l = &it->categories;
+    if (l->n == 0 && l->cap == 0 && it->prefixes_cap == 0 && few) {
+        uint32_t pcap = np > 4 ? FEW_PREFIXES : 4;
+        char *blk = bump(ctx, 4 * sizeof(clX_str) + pcap * sizeof(clX_prefix) + n + 1);
+        if (blk == NULL)
+            return CL_ENOMEM;
+        l->v = (clX_str *)(void *)blk;
+        l->cap = 4;
+        it->prefixes = (clX_prefix *)(void *)(blk + 4 * sizeof(clX_str));
+        it->prefixes_cap = pcap;
+        char *p = blk + 4 * sizeof(clX_str) + pcap * sizeof(clX_prefix);
+        memcpy(p, path, n);
+        p[n] = '\0';
+        l->v[0] = (clX_str){p, (uint32_t)n};
+        l->n = 1;
+        for (uint32_t i = 0; i < np; i++) {
+            it->prefixes[i] = (clX_prefix){p, ends[i], hashes[i]};
+            it->cat_bloom |= (uint64_t)1 << (hashes[i] >> 26);
+        }
+        it->nprefixes = np;
+        return CL_OK;
+    }
+    uint32_t had = it->nprefixes;
+    uint64_t bloom = it->cat_bloom;
+    int rc = list_add(ctx, l, path, n);
+    if (rc == CL_OK && (rc = add_prefixes(ctx, it, &l->v[l->n - 1])) != CL_OK) {
+        l->n--;                   /* as if the call had not been made */
+        it->nprefixes = had;
+        it->cat_bloom = bloom;
+    }
+    return rc;
 }
 
 CL_API cl_status cl_context_item_add_tag(cl_context *ctx, size_t index, const char *tag)
@@ -355,20 +493,34 @@ CL_API cl_status cl_context_item_add_tag(cl_context *ctx, size_t index, const ch
     return (cl_status)list_add(ctx, &ctx->items.v[index].tags, tag, strlen(tag));
 }
 
+int clX_add_item_tag(cl_context *ctx, size_t index, const char *tag, size_t n)
+{
+    return list_add(ctx, &ctx->items.v[index].tags, tag, n);
+}
+
 CL_API cl_status cl_context_item_set_on_sale(cl_context *ctx, size_t index, bool on_sale)
 {
     if (ctx == NULL || index >= ctx->items.n)
         return CL_EINVAL;
-    ctx->items.v[index].on_sale = on_sale;
+    clX_item *it = &ctx->items.v[index];
+    ctx->on_sale += (uint32_t)on_sale - (uint32_t)(it->on_sale != 0);
+    it->on_sale = on_sale;
     return CL_OK;
 }
 
 CL_API cl_status cl_context_set_usage(cl_context *ctx, const char *code, int64_t total,
                                       int64_t user, int64_t spent)
 {
-    if (ctx == NULL || code == NULL || total < 0 || user < 0 || spent < 0)
+    if (ctx == NULL || code == NULL)
         return CL_EINVAL;
-    size_t n = strlen(code);
+    return (cl_status)clX_set_usage(ctx, code, strlen(code), total, user, spent);
+}
+
+int clX_set_usage(cl_context *ctx, const char *code, size_t n, int64_t total, int64_t user,
+                  int64_t spent)
+{
+    if (total < 0 || user < 0 || spent < 0)
+        return CL_EINVAL;
     for (size_t i = 0; i < ctx->usage.n; i++) {
         clX_usage *u = &ctx->usage.v[i];
         if (clB_ieq(u->code.p, u->code.n, code, n)) {
@@ -408,10 +560,17 @@ CL_API const char *cl_context_item_sku(const cl_context *ctx, size_t index)
  * Reading
  * ------------------------------------------------------------------------ */
 
+/* Whether two codes are the same, ignoring case: most are written alike,
+ * so an exact comparison decides first. */
+static inline bool same_code(const clX_str *a, const char *code, size_t n)
+{
+    return a->n == n && (memcmp(a->p, code, n) == 0 || clB_ieq(a->p, n, code, n));
+}
+
 const clX_usage *clX_usage_of(const cl_context *ctx, const char *code, size_t n)
 {
     for (size_t i = 0; i < ctx->usage.n; i++)
-        if (clB_ieq(ctx->usage.v[i].code.p, ctx->usage.v[i].code.n, code, n))
+        if (same_code(&ctx->usage.v[i].code, code, n))
             return &ctx->usage.v[i];
     return NULL;
 }
@@ -419,7 +578,7 @@ const clX_usage *clX_usage_of(const cl_context *ctx, const char *code, size_t n)
 bool clX_entered(const cl_context *ctx, const char *code, size_t n)
 {
     for (uint32_t i = 0; i < ctx->codes.n; i++)
-        if (clB_ieq(ctx->codes.v[i].p, ctx->codes.v[i].n, code, n))
+        if (same_code(&ctx->codes.v[i], code, n))
             return true;
     return false;
 }

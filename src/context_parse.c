@@ -497,18 +497,489 @@ int clX_from_node(cl_context *ctx, const clY_doc *doc, const clY_node *node, cl_
     return rc;
 }
 
+/* ------------------------------------------------------------------------
+ * The fast way: plain JSON read straight into the context
+ * ------------------------------------------------------------------------ */
+
+/*
+ * Most contexts are plain JSON: known keys, no escapes, ASCII text, numbers
+ * without exponents, the currency before the amounts. Those are read here
+ * in one pass over the text, without a tree, by the same setters and the
+ * same conversions (clM_parse, clT_parse_instant, clT_parse_date) as the
+ * reader above, so the context comes out the same. Anything else (a syntax
+ * error, an unknown key, a wrong type, an escape, a limit that could bite,
+ * a setter's refusal...) makes it give up, and cl_context_parse() reads
+ * the text again the general way, which also gives the error and its
+ * position. The fast way reports no error of its own.
+ */
+
+typedef struct fast {
+    const char *s, *end;
+    cl_context *ctx;
+    bool oom;             /* a setter ran out of memory: that is the answer */
+} fast;
+
+/* Whether a setter's status is CL_OK; out of memory is remembered. */
+static bool fast_ok(fast *f, int rc)
+{
+    if (rc == CL_ENOMEM)
+        f->oom = true;
+    return rc == CL_OK;
+}
+
+#define FAST_GIVE_UP (-1)
+
+/* Lists a line may carry, read ahead of its add_item. */
+#define FAST_LIST 16
+
+typedef struct span {
+    const char *p;
+    size_t n;
+} span;
+
+/* Bytes the fast way stops at inside a string: the closing quote and
+ * whatever it leaves to the general way (escapes, control characters,
+ * anything outside printable ASCII). */
+static bool stops_string(unsigned char c)
+{
+    return c == '"' || c == '\\' || c < 0x20 || c >= 0x7f;
+}
+
+static void fast_ws(fast *f)
+{
+    const char *s = f->s, *end = f->end;
+    while (s < end && (unsigned char)*s <= ' ' &&
+           (*s == ' ' || *s == '\n' || *s == '\r' || *s == '\t'))
+        s++;
+    f->s = s;
+}
+
+/* The next character c, after white space. */
+static bool fast_is(fast *f, char c)
+{
+    fast_ws(f);
+    if (f->s < f->end && *f->s == c) {
+        f->s++;
+        return true;
+    }
+    return false;
+}
+
+/* Whether the next value is the literal lit ("null", "true", "false"). */
+static bool fast_lit(fast *f, const char *lit, size_t n)
+{
+    fast_ws(f);
+    if ((size_t)(f->end - f->s) < n || f->s[0] != lit[0] || memcmp(f->s, lit, n) != 0)
+        return false;
+    const char *after = f->s + n;
+    if (after < f->end && ((*after >= 'a' && *after <= 'z') || (*after >= '0' && *after <= '9')))
+        return false;
+    f->s = after;
+    return true;
+}
+
+/* A string without escapes, of printable ASCII. */
+static bool fast_str(fast *f, span *out)
+{
+    fast_ws(f);
+    if (f->s >= f->end || *f->s != '"')
+        return false;
+    const char *p = f->s + 1, *q = p, *end = f->end;
+    while (q < end && !stops_string((unsigned char)*q))
+        q++;
+    if (q >= end || *q != '"')
+        return false;
+    out->p = p;
+    out->n = (size_t)(q - p);
+    f->s = q + 1;
+    return true;
+}
+
+/* A number of the form -?(0|[1-9][0-9]*)(.[0-9]+)?, as its text. */
+static bool fast_num(fast *f, span *out)
+{
+    fast_ws(f);
+    const char *p = f->s, *q = p;
+    if (q < f->end && *q == '-')
+        q++;
+    if (q >= f->end || *q < '0' || *q > '9')
+        return false;
+    if (*q == '0')
+        q++;
+    else
+        while (q < f->end && *q >= '0' && *q <= '9')
+            q++;
+    if (q < f->end && *q == '.') {
+        const char *d = ++q;
+        while (q < f->end && *q >= '0' && *q <= '9')
+            q++;
+        if (q == d)
+            return false;
+    }
+    if (q < f->end && (*q == 'e' || *q == 'E' || *q == '.' || (*q >= '0' && *q <= '9')))
+        return false;
+    out->p = p;
+    out->n = (size_t)(q - p);
+    f->s = q;
+    return true;
+}
+
+/* Which of keys[0..n) s is, or -1. */
+static int fast_key(const span *s, const char *const *keys, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (keys[i][0] == s->p[0] && strncmp(keys[i], s->p, s->n) == 0 && keys[i][s->n] == '\0')
+            return i;
+    return -1;
+}
+
+/* Opens an object and reads its first key ("{" "key" ":"); *empty when it
+ * has none. */
+static bool fast_first(fast *f, span *key, bool *empty)
+{
+    if (!fast_is(f, '{'))
+        return false;
+    *empty = fast_is(f, '}');
+    return *empty || (fast_str(f, key) && fast_is(f, ':'));
+}
+
+/* After a member: "," and the next key, or the close (*done). */
+static bool fast_next(fast *f, span *key, bool *done)
+{
+    if (fast_is(f, '}')) {
+        *done = true;
+        return true;
+    }
+    *done = false;
+    return fast_is(f, ',') && fast_str(f, key) && fast_is(f, ':');
+}
+
+/* A whole number >= lo, as integer() reads one. */
+static bool fast_int(fast *f, int64_t lo, int64_t *out)
+{
+    span s;
+    int decimals;
+    return fast_num(f, &s) && clM_parse(s.p, s.n, 0, true, out, &decimals) == CL_OK && *out >= lo;
+}
+
+/* An amount (a string or a number), as amount() reads one. */
+static bool fast_amount(fast *f, int64_t *out)
+{
+    span s;
+    int decimals = 0;
+    if (f->ctx->exponent < 0)
+        return false;   /* the currency comes later in the text */
+    fast_ws(f);
+    if (!(f->s < f->end && *f->s == '"' ? fast_str(f, &s) : fast_num(f, &s)))
+        return false;
+    return clM_parse(s.p, s.n, f->ctx->exponent, false, out, &decimals) == CL_OK;
+}
+
+/* A string or a list of strings, into v[0..*n) (at most FAST_LIST). */
+static bool fast_strings(fast *f, span *v, size_t *n)
+{
+    *n = 0;
+    fast_ws(f);
+    if (f->s < f->end && *f->s == '"') {
+        *n = 1;
+        return fast_str(f, &v[0]);
+    }
+    if (!fast_is(f, '['))
+        return false;
+    if (fast_is(f, ']'))
+        return true;
+    do {
+        if (*n == FAST_LIST || !fast_str(f, &v[(*n)++]))
+            return false;
+    } while (fast_is(f, ','));
+    return fast_is(f, ']');
+}
+
+/* user, order, payment, shipping: an object of scalar fields. */
+static bool fast_section(fast *f, const section_field *fields, int nf, bool user)
+{
+    span key, s;
+    bool done;
+    uint32_t seen = 0;
+    if (!fast_first(f, &key, &done))
+        return false;
+    const char *keys[8];
+    for (int i = 0; i < nf; i++)
+        keys[i] = fields[i].key;
+    keys[nf] = "tags";          /* user's only */
+    while (!done) {
+        int k = fast_key(&key, keys, user ? nf + 1 : nf);
+        if (k < 0 || (seen >> k & 1))
+            return false;
+        seen |= 1u << k;
+        if (fast_lit(f, "null", 4)) {
+            /* absent */
+        } else if (k == nf) {
+            span v[FAST_LIST];
+            size_t n;
+            if (!fast_strings(f, v, &n))
+                return false;
+            for (size_t i = 0; i < n; i++)
+                if (!fast_ok(f, clX_add_user_tag(f->ctx, v[i].p, v[i].n)))
+                    return false;
+        } else {
+            const section_field *x = &fields[k];
+            int64_t v;
+            clT_date d;
+            switch (x->type) {
+            case 's':
+                if (!fast_str(f, &s) || !fast_ok(f, clX_set_string(f->ctx, x->field, s.p, s.n)))
+                    return false;
+                break;
+            case 'i':
+            case 'q':
+                if (!fast_int(f, x->type == 'q' ? 1 : 0, &v) ||
+                    !fast_ok(f, cl_context_set_int(f->ctx, x->field, v)))
+                    return false;
+                break;
+            case 'd':
+                if (!fast_str(f, &s) || !clT_parse_date(s.p, s.n, &d) ||
+                    !fast_ok(f, cl_context_set_date(f->ctx, x->field, d.year, d.month, d.day)))
+                    return false;
+                break;
+            default:
+                if (!fast_amount(f, &v) || !fast_ok(f, cl_context_set_amount(f->ctx, x->field, v)))
+                    return false;
+                break;
+            }
+        }
+        if (!fast_next(f, &key, &done))
+            return false;
+    }
+    return true;
+}
+
+/* One line of items. */
+static bool fast_item(fast *f)
+{
+    static const char *const keys[] = {"sku", "quantity", "unit_price", "categories", "tags",
+                                       "on_sale", "name"};
+    span key, sku = {NULL, 0}, cats[FAST_LIST], tags[FAST_LIST], name;
+    size_t ncats = 0, ntags = 0;
+    int64_t qty = 0, unit = 0;
+    int on_sale = -1;
+    bool done;
+    uint32_t seen = 0, got = 0;
+    if (!fast_first(f, &key, &done))
+        return false;
+    while (!done) {
+        int k = fast_key(&key, keys, 7);
+        if (k < 0 || (seen >> k & 1))
+            return false;
+        seen |= 1u << k;
+        if (fast_lit(f, "null", 4)) {
+            /* absent */
+        } else {
+            bool ok;
+            switch (k) {
+            case 0: ok = fast_str(f, &sku); break;
+            case 1: ok = fast_int(f, 1, &qty); break;
+            case 2: ok = fast_amount(f, &unit); break;
+            case 3: ok = fast_strings(f, cats, &ncats); break;
+            case 4: ok = fast_strings(f, tags, &ntags); break;
+            case 5:
+                if (fast_lit(f, "true", 4))
+                    on_sale = 1;
+                else if (fast_lit(f, "false", 5))
+                    on_sale = 0;
+                ok = on_sale >= 0;
+                break;
+            default: ok = fast_str(f, &name); break;
+            }
+            if (!ok)
+                return false;
+            got |= 1u << k;
+        }
+        if (!fast_next(f, &key, &done))
+            return false;
+    }
+    size_t index;
+    if ((got & 7) != 7 || !fast_ok(f, clX_add_item(f->ctx, sku.p, sku.n, qty, unit, &index)))
+        return false;
+    for (size_t i = 0; i < ncats; i++)
+        if (!fast_ok(f, clX_add_category(f->ctx, index, cats[i].p, cats[i].n)))
+            return false;
+    for (size_t i = 0; i < ntags; i++)
+        if (!fast_ok(f, clX_add_item_tag(f->ctx, index, tags[i].p, tags[i].n)))
+            return false;
+    if (on_sale >= 0)
+        cl_context_item_set_on_sale(f->ctx, index, on_sale == 1);
+    return true;
+}
+
+static bool fast_items(fast *f)
+{
+    if (!fast_is(f, '['))
+        return false;
+    if (fast_is(f, ']'))
+        return true;
+    do {
+        if (!fast_item(f))
+            return false;
+    } while (fast_is(f, ','));
+    return fast_is(f, ']');
+}
+
+/* "usage": { "CODE": { "total": 1, "user": 0, "spent": "10.00" }, ... } */
+static bool fast_usage(fast *f)
+{
+    static const char *const keys[] = {"total", "user", "spent"};
+    span code, key;
+    bool done, inner;
+    if (!fast_first(f, &code, &done))
+        return false;
+    while (!done) {
+        int64_t x[3] = {0, 0, 0};
+        uint32_t seen = 0;
+        if (!fast_first(f, &key, &inner))
+            return false;
+        while (!inner) {
+            int k = fast_key(&key, keys, 3);
+            if (k < 0 || (seen >> k & 1))
+                return false;
+            seen |= 1u << k;
+            if (!fast_lit(f, "null", 4) &&
+                !(k < 2 ? fast_int(f, 0, &x[k]) : fast_amount(f, &x[k])))
+                return false;
+            if (!fast_next(f, &key, &inner))
+                return false;
+        }
+        if (clX_usage_of(f->ctx, code.p, code.n) != NULL ||
+            !fast_ok(f, clX_set_usage(f->ctx, code.p, code.n, x[0], x[1], x[2])))
+            return false;
+        if (!fast_next(f, &code, &done))
+            return false;
+    }
+    return true;
+}
+
+static const section_field user_fields[] = {
+    {"id", CL_FIELD_USER_ID, 's'}, {"email", CL_FIELD_USER_EMAIL, 's'},
+    {"birthday", CL_FIELD_USER_BIRTHDAY, 'd'}, {"signup_date", CL_FIELD_USER_SIGNUP_DATE, 'd'},
+    {"orders_completed", CL_FIELD_USER_ORDERS_COMPLETED, 'i'},
+};
+static const section_field order_fields[] = {
+    {"number", CL_FIELD_ORDER_NUMBER, 's'}, {"serial", CL_FIELD_ORDER_SERIAL, 'i'},
+    {"sequence", CL_FIELD_ORDER_SEQUENCE, 'q'},
+};
+static const section_field payment_fields[] = {
+    {"method", CL_FIELD_PAYMENT_METHOD, 's'}, {"network", CL_FIELD_PAYMENT_NETWORK, 's'},
+    {"bin", CL_FIELD_PAYMENT_BIN, 's'}, {"wallet", CL_FIELD_PAYMENT_WALLET, 's'},
+};
+static const section_field shipping_fields[] = {
+    {"method", CL_FIELD_SHIPPING_METHOD, 's'}, {"country", CL_FIELD_SHIPPING_COUNTRY, 's'},
+    {"amount", CL_FIELD_SHIPPING_AMOUNT, 'a'},
+};
+
+/* One top-level member, key k of the keys of head(). */
+static bool fast_member(fast *f, int k, bool *has_now, int64_t *now)
+{
+    span s, v[FAST_LIST];
+    size_t n;
+    char cur[4];
+    switch (k) {
+    case 0: /* now */
+        return fast_str(f, &s) && clT_parse_instant(s.p, s.n, now) && (*has_now = true);
+    case 1: /* timezone */
+        return fast_str(f, &s) && fast_ok(f, clX_set_zone(f->ctx, s.p, s.n, NULL));
+    case 2: /* currency */
+        if (!fast_str(f, &s) || s.n != 3)
+            return false;
+        memcpy(cur, s.p, 3);
+        cur[3] = '\0';
+        return fast_ok(f, cl_context_set_currency(f->ctx, cur));
+    case 3: /* codes */
+        if (!fast_strings(f, v, &n))
+            return false;
+        for (size_t i = 0; i < n; i++)
+            if (!fast_ok(f, clX_add_code(f->ctx, v[i].p, v[i].n)))
+                return false;
+        return true;
+    case 4: return fast_section(f, user_fields, CL_COUNTOF(user_fields), true);
+    case 5: return fast_section(f, order_fields, CL_COUNTOF(order_fields), false);
+    case 6: return fast_section(f, payment_fields, CL_COUNTOF(payment_fields), false);
+    case 7: return fast_section(f, shipping_fields, CL_COUNTOF(shipping_fields), false);
+    case 8: return fast_items(f);
+    default: return fast_usage(f);
+    }
+}
+
+/* Reads text[0..len) into ctx the fast way: CL_OK, CL_ENOMEM when a setter
+ * ran out of memory, or FAST_GIVE_UP (ctx then holds part of it; the
+ * caller reads it again). */
+static int fast_parse(cl_context *ctx, const char *text, size_t len)
+{
+    static const char *const keys[] = {"now", "timezone", "currency", "codes", "user", "order",
+                                       "payment", "shipping", "items", "usage"};
+    const uint64_t *lim = ctx->env->limits;
+    /* Limits the general reader checks on the way: with a text this short
+     * none of them can bite (every node, list entry and string takes a
+     * byte of it, and this reader nests five deep at most). */
+    if (len > lim[CL_LIMIT_INPUT_BYTES] || len >= lim[CL_LIMIT_NODES] ||
+        len >= lim[CL_LIMIT_LIST] || len > lim[CL_LIMIT_STRING] || lim[CL_LIMIT_DEPTH] < 5)
+        return FAST_GIVE_UP;
+    cl_context_clear(ctx);
+    fast f = {text, text + len, ctx, false};
+    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+        f.s += 3;
+    span key;
+    bool done, has_now = false;
+    int64_t now = 0;
+    uint32_t seen = 0;
+    if (!fast_first(&f, &key, &done))
+        return f.oom ? CL_ENOMEM : FAST_GIVE_UP;
+    while (!done) {
+        int k = fast_key(&key, keys, 10);
+        if (k < 0 || (seen >> k & 1))
+            return f.oom ? CL_ENOMEM : FAST_GIVE_UP;
+        seen |= 1u << k;
+        if (fast_lit(&f, "null", 4)) {
+            if (k == 0 || k == 2 || k == 8)
+                return f.oom ? CL_ENOMEM : FAST_GIVE_UP;   /* now, currency and items are needed */
+        } else if (!fast_member(&f, k, &has_now, &now)) {
+            return f.oom ? CL_ENOMEM : FAST_GIVE_UP;
+        }
+        if (!fast_next(&f, &key, &done))
+            return f.oom ? CL_ENOMEM : FAST_GIVE_UP;
+    }
+    fast_ws(&f);
+    if (f.s != f.end || !has_now || ctx->exponent < 0 || !(seen >> 8 & 1))
+        return f.oom ? CL_ENOMEM : FAST_GIVE_UP;
+    cl_context_set_now(ctx, now);
+    return CL_OK;
+}
+
 CL_API cl_status cl_context_parse(cl_context *ctx, const char *text_, size_t len, cl_error *err)
+{
+    return (cl_status)clX_parse(ctx, text_, len, err, true);
+}
+
+int clX_parse(cl_context *ctx, const char *text_, size_t len, cl_error *err, bool fast_way)
 {
     clE_clear(err);
     clE_source(err, "<context>");
     if (ctx == NULL || (text_ == NULL && len > 0))
-        return (cl_status)clE_set(err, CL_EINVAL, (cl_pos){0, 0, 0}, "no context given");
+        return clE_set(err, CL_EINVAL, (cl_pos){0, 0, 0}, "no context given");
     clY_doc doc;
     const char *text = text_ ? text_ : "";
     size_t i = len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
     while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r'))
         i++;
     int rc;
+    if (fast_way && i < len && text[i] == '{') {
+        int fr = fast_parse(ctx, text, len);
+        if (fr == CL_OK)
+            return CL_OK;
+        if (fr == CL_ENOMEM) {
+            cl_context_clear(ctx);
+            return clE_set(err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
+        }
+    }
     if (i < len && text[i] == '{') {
         /* JSON, read by the fast JSON reader; a flow-style YAML mapping that
          * is not JSON goes to libyaml, and when that fails too the JSON
@@ -537,5 +1008,5 @@ CL_API cl_status cl_context_parse(cl_context *ctx, const char *text_, size_t len
     else
         cl_context_clear(ctx);
     clY_free(&doc);
-    return (cl_status)rc;
+    return rc;
 }

@@ -85,15 +85,35 @@ static void sort_lines(size_t *v, size_t *tmp, size_t n, const order_ctx *o)
 long clD_eligible(cl_vm *vm, const clP_unit *u, const clP_discount *d, const cl_context *ctx,
                   uint8_t *elig)
 {
-    long count = 0;
-    int64_t qty = 0, amount = 0;
-    const clP_filter *f = d->target == TG_ITEMS ? &u->filters[d->filter] : NULL;
-    if (!clV_step(vm, ctx->items.n))
+    int64_t units, amount;
+    return clD_eligible_sums(vm, u, d, ctx, elig, &units, &amount);
+}
+
+long clD_eligible_sums(cl_vm *vm, const clP_unit *u, const clP_discount *d,
+                       const cl_context *ctx, uint8_t *elig, int64_t *units, int64_t *amount)
+{
+    size_t n = ctx->items.n;
+    *units = *amount = 0;
+    if (!clV_step(vm, n))
         return -1;
-    for (size_t i = 0; i < ctx->items.n; i++) {
+    if (d->target == TG_SHIPPING) {
+        memset(elig, 0, n);
+        return 0;
+    }
+    /* The whole order: every line, or every line not on sale. */
+    if (d->target != TG_ITEMS && (!d->exclude_sale || ctx->on_sale == 0)) {
+        memset(elig, 1, n);
+        *units = ctx->quantity;
+        *amount = ctx->subtotal;
+        return (long)n;
+    }
+    const clP_filter *f = d->target == TG_ITEMS ? &u->filters[d->filter] : NULL;
+    long count = 0;
+    int64_t qty = 0, sum = 0;
+    for (size_t i = 0; i < n; i++) {
         const clX_item *it = &ctx->items.v[i];
-        int e = d->target != TG_SHIPPING;
-        if (e && f != NULL && (e = clV_line_matches(vm, u, f, it)) < 0)
+        int e = 1;
+        if (f != NULL && (e = clV_line_matches(vm, u, f, it)) < 0)
             return -1;
         if (e && d->exclude_sale && it->on_sale)
             e = 0;
@@ -101,14 +121,16 @@ long clD_eligible(cl_vm *vm, const clP_unit *u, const clP_discount *d, const cl_
         count += e;
         if (e) {
             qty += it->quantity;
-            amount += it->amount;
+            sum += it->amount;
         }
     }
     /* A target's own minimum: too few matching units means nothing is eligible. */
-    if (f != NULL && (qty < f->min_quantity || amount < f->min_amount)) {
-        memset(elig, 0, ctx->items.n);
+    if (f != NULL && (qty < f->min_quantity || sum < f->min_amount)) {
+        memset(elig, 0, n);
         return 0;
     }
+    *units = qty;
+    *amount = sum;
     return count;
 }
 
@@ -128,17 +150,12 @@ int clD_check_target(cl_vm *vm, const clP_unit *u, const clP_coupon *c, const cl
     }
     if (!clV_scratch_reserve(vm, ctx->items.n))
         return -1;
-    long n = clD_eligible(vm, u, d, ctx, vm->s.elig);
+    int64_t units, amount;
+    long n = clD_eligible_sums(vm, u, d, ctx, vm->s.elig, &units, &amount);
     if (n < 0)
         return -1;
     if (n == 0)
         return record(vm, u, d->msg) ? 0 : -1;
-    int64_t units = 0, amount = 0;
-    for (size_t i = 0; i < ctx->items.n; i++)
-        if (vm->s.elig[i]) {
-            units += ctx->items.v[i].quantity;
-            amount += ctx->items.v[i].amount;
-        }
     if ((d->kind == DK_BUY_GET && units < d->buy + d->get) ||
         (d->kind == DK_TIERS && amount < u->tiers[d->tier_first].min))
         return record(vm, u, d->msg2) ? 0 : -1;
@@ -186,12 +203,15 @@ static int order_level(cl_vm *vm, const clP_unit *u, const clP_coupon *c, const 
                        const cl_context *ctx, const uint8_t *elig, const int64_t *rem,
                        int64_t *out, int64_t *total)
 {
-    size_t n = ctx->items.n;
-    int64_t *w = vm->s.a, sum = 0;
-    for (size_t i = 0; i < n; i++) {
-        w[i] = elig[i] ? rem[i] : 0;
-        sum += w[i]; /* remainders never exceed the lines, whose sum fits */
-    }
+    size_t n = ctx->items.n, count = 0, last = 0;
+    const int64_t *w = rem;
+    int64_t sum = 0;
+    for (size_t i = 0; i < n; i++)
+        if (elig[i]) {
+            sum += rem[i];    /* remainders never exceed the lines, whose sum fits */
+            count++;
+            last = i;
+        }
     int64_t D = 0;
     if (d->kind == DK_PERCENT) {
         D = clM_percent(sum, d->value, c->rounding);
@@ -206,12 +226,26 @@ static int order_level(cl_vm *vm, const clP_unit *u, const clP_coupon *c, const 
             D = t->percent ? clM_percent(sum, t->value, c->rounding)
                            : (t->value < sum ? t->value : sum);
     }
-    D = capped(D, cap_of(u, c, d, ctx));
+    if (d->max_amount >= 0 || c->budget >= 0)
+        D = capped(D, cap_of(u, c, d, ctx));
     if (D > sum)
         D = sum;
-    if (!clM_allocate(D, w, n, out, vm->s.perm))
-        return alloc_error(vm);
     *total = D;
+    if (count == 1) {
+        /* One line takes it all: its exact share is D. */
+        memset(out, 0, n * sizeof *out);
+        out[last] = D;
+        return CL_OK;
+    }
+    if (count != n) {
+        /* Lines that are not eligible weigh nothing. */
+        int64_t *v = vm->s.a;
+        for (size_t i = 0; i < n; i++)
+            v[i] = elig[i] ? rem[i] : 0;
+        w = v;
+    }
+    if (!clM_allocate_sum(D, w, n, sum, out, vm->s.perm))
+        return alloc_error(vm);
     return CL_OK;
 }
 
@@ -328,8 +362,8 @@ int clD_compute_with(cl_vm *vm, const clP_unit *u, const clP_coupon *c, const cl
     const clP_discount *d = &u->discounts[c->discount];
     size_t n = ctx->items.n;
     *total = *ship = 0;
-    memset(lines_out, 0, n * sizeof *lines_out);
     if (d->target == TG_SHIPPING) {
+        memset(lines_out, 0, n * sizeof *lines_out);
         *ship = shipping(u, c, d, ctx, ship_rem);
         return CL_OK;
     }

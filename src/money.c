@@ -114,13 +114,16 @@ int clM_exponent(const char *code, size_t n)
     for (size_t i = 0; i < 3; i++)
         if (code[i] < 'A' || code[i] > 'Z')
             return -1;
+    /* The three letters as one number, in the table's order. */
+    uint32_t key = (uint32_t)code[0] << 16 | (uint32_t)code[1] << 8 | (uint32_t)code[2];
     size_t lo = 0, hi = CL_COUNTOF(currencies);
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = memcmp(code, currencies[mid].code, 3);
-        if (c == 0)
+        const char *m = currencies[mid].code;
+        uint32_t k = (uint32_t)m[0] << 16 | (uint32_t)m[1] << 8 | (uint32_t)m[2];
+        if (key == k)
             return currencies[mid].exponent;
-        if (c < 0)
+        if (key < k)
             hi = mid;
         else
             lo = mid + 1;
@@ -240,6 +243,7 @@ size_t clM_format(int64_t minor, int exponent, char *buf, size_t size)
  * Checked arithmetic
  * ------------------------------------------------------------------------ */
 
+#if !defined(__GNUC__) /* money.h has them inline, on the compiler's checked builtins */
 bool clM_add(int64_t a, int64_t b, int64_t *out)
 {
     if ((b > 0 && a > INT64_MAX - b) || (b < 0 && a < INT64_MIN - b))
@@ -264,6 +268,7 @@ bool clM_mul(int64_t a, int64_t b, int64_t *out)
     *out = a * b;
     return true;
 }
+#endif
 
 /* ------------------------------------------------------------------------
  * 128-bit intermediates
@@ -445,26 +450,70 @@ static bool weight_sum(const int64_t *weights, size_t n, int64_t *sum)
     return true;
 }
 
-/* Hands the `left` leftover units out in claims order for a few lines
- * (n <= 64): their order by insertion sort, on the stack. rem[] holds the
- * remainders (in scratch). */
+/* Whether line i comes before line j for a leftover unit (claims order,
+ * with the remainders in rem[]). */
+static inline bool few_before(const size_t *rem, const int64_t *weights, size_t i, size_t j)
+{
+    if (rem[i] != rem[j])
+        return rem[i] > rem[j];
+    if (weights[i] != weights[j])
+        return weights[i] > weights[j];
+    return i < j;
+}
+
+/* Keeps in pick[0..want) the lines that rank first, in rank order: claims
+ * order, or its reverse when invert (a constant where it is inlined).
+ * Lines come in index order, so among equals the earlier one is kept. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline size_t pick_lines(const size_t *rem, const int64_t *weights, size_t n,
+                                size_t want, bool invert, uint8_t *pick)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t j = m;
+        if (m == want) {
+            size_t t = pick[m - 1];
+            if (invert ? !few_before(rem, weights, t, i) : !few_before(rem, weights, i, t))
+                continue;
+            j = m - 1;
+        } else {
+            m++;
+        }
+        while (j > 0 && (invert ? few_before(rem, weights, pick[j - 1], i)
+                                : few_before(rem, weights, i, pick[j - 1]))) {
+            pick[j] = pick[j - 1];
+            j--;
+        }
+        pick[j] = (uint8_t)i;
+    }
+    return m;
+}
+
+/*
+ * Hands the `left` leftover units out in claims order for a few lines
+ * (n <= 64), rem[] holding the remainders (in scratch). Only the lines that
+ * get a unit are looked for, kept in order by insertion on the stack: the
+ * first `left` in claims order, or, when more than half of the lines get
+ * one, the last n - left, which are the ones that do not (left is below
+ * the number of non-zero remainders, so those include every zero one).
+ */
 static void hand_out_few(int64_t left, const int64_t *weights, size_t n, int64_t *shares,
                          const size_t *rem)
 {
-    uint8_t order[64];
-    for (size_t i = 0; i < n; i++) {
-        size_t j = i;
-        /* Move line i before every line it beats: larger remainder, then
-         * larger weight; equal ones keep their index order. */
-        while (j > 0 && (rem[i] > rem[order[j - 1]] ||
-                         (rem[i] == rem[order[j - 1]] && weights[i] > weights[order[j - 1]]))) {
-            order[j] = order[j - 1];
-            j--;
-        }
-        order[j] = (uint8_t)i;
+    uint8_t pick[64];
+    if ((size_t)left <= n / 2) {
+        size_t m = pick_lines(rem, weights, n, (size_t)left, false, pick);
+        for (size_t k = 0; k < m; k++)
+            shares[pick[k]]++;
+        return;
     }
-    for (int64_t k = 0; k < left; k++)
-        shares[order[k]]++;
+    size_t m = n - (size_t)left == 0 ? 0 : pick_lines(rem, weights, n, n - (size_t)left, true, pick);
+    for (size_t i = 0; i < n; i++)
+        shares[i]++;
+    for (size_t k = 0; k < m; k++)
+        shares[pick[k]]--;
 }
 
 /* Largest remainder by sorting: the remainders in shares[] and the lines'
@@ -505,8 +554,17 @@ static bool allocate_sorted(int64_t total, int64_t sum, int64_t left, const int6
 bool clM_allocate(int64_t total, const int64_t *weights, size_t n, int64_t *shares,
                   size_t *scratch)
 {
-    int64_t sum, q, r, left = total;
+    int64_t sum;
     if (total < 0 || !weight_sum(weights, n, &sum) || total > sum)
+        return false;
+    return clM_allocate_sum(total, weights, n, sum, shares, scratch);
+}
+
+bool clM_allocate_sum(int64_t total, const int64_t *weights, size_t n, int64_t sum,
+                      int64_t *shares, size_t *scratch)
+{
+    int64_t q, r, left = total;
+    if (total < 0 || total > sum)
         return false;
     if (sum == 0) { /* then total == 0 */
         for (size_t i = 0; i < n; i++)
@@ -518,10 +576,10 @@ bool clM_allocate(int64_t total, const int64_t *weights, size_t n, int64_t *shar
     if ((uint64_t)total <= UINT64_MAX / (uint64_t)sum) {
         /* No product passes 64 bits: plain division. */
         for (size_t i = 0; i < n; i++) {
-            uint64_t p = (uint64_t)weights[i] * (uint64_t)total;
-            shares[i] = (int64_t)(p / (uint64_t)sum);
+            uint64_t p = (uint64_t)weights[i] * (uint64_t)total, f = p / (uint64_t)sum;
+            shares[i] = (int64_t)f;
             if (keep)
-                scratch[i] = (size_t)(p % (uint64_t)sum);
+                scratch[i] = (size_t)(p - f * (uint64_t)sum);
             left -= shares[i];
         }
     } else {

@@ -41,8 +41,27 @@ int clM_parse(const char *text, size_t n, int exponent, bool allow_negative,
 size_t clM_format(int64_t minor, int exponent, char *buf, size_t size);
 
 /* Checked arithmetic: false on overflow (*out untouched). */
+#if defined(__GNUC__)
+static inline bool clM_add(int64_t a, int64_t b, int64_t *out)
+{
+    int64_t r;
+    if (__builtin_add_overflow(a, b, &r))
+        return false;
+    *out = r;
+    return true;
+}
+static inline bool clM_mul(int64_t a, int64_t b, int64_t *out)
+{
+    int64_t r;
+    if (__builtin_mul_overflow(a, b, &r))
+        return false;
+    *out = r;
+    return true;
+}
+#else
 bool clM_add(int64_t a, int64_t b, int64_t *out);
 bool clM_mul(int64_t a, int64_t b, int64_t *out);
+#endif
 
 /* floor(a * b / c) and the remainder, exactly, for a, b >= 0 and c > 0, with a
  * 128-bit intermediate. Returns false when the quotient exceeds INT64_MAX. */
@@ -67,5 +86,11 @@ int64_t clM_percent(int64_t amount, int64_t basis_points, int mode);
  * Returns false only if the arguments break the rules above. */
 bool clM_allocate(int64_t total, const int64_t *weights, size_t n, int64_t *shares,
                   size_t *scratch);
+
+/* clM_allocate() with the sum of the weights known: sum must be the sum of
+ * weights[0..n), every one of them >= 0 (the caller has it from adding
+ * them up; it is not checked again). */
+bool clM_allocate_sum(int64_t total, const int64_t *weights, size_t n, int64_t sum,
+                      int64_t *shares, size_t *scratch);
 
 #endif /* CL_MONEY_H */

@@ -48,8 +48,17 @@ bool clP_build_sets(clP_unit *u)
 bool clP_set_has(const clP_unit *u, uint32_t set, const char *s, size_t n)
 {
     const clP_set *st = &u->sets[set];
-    if (st->nslots == 0)
+    if (st->count <= CLP_SET_SCAN) {
+        /* A few members: comparing is cheaper than hashing. */
+        const uint32_t *m = u->items + st->first;
+        for (uint32_t k = 0; k < st->count; k++) {
+            const clP_str *x = &u->strs[m[k]];
+            if (x->len == n && (st->fold ? clB_ieq(u->pool + x->off, n, s, n)
+                                         : clP_same(u->pool + x->off, s, n)))
+                return true;
+        }
         return false;
+    }
     return clP_set_has_hashed(u, set, clP_hash(s, n, st->fold), s, n);
 }
 

@@ -359,11 +359,48 @@ static inline uint32_t clP_hash_final(uint32_t h)
  * false when a set's members are not distinct. */
 bool clP_build_sets(clP_unit *u);
 
+/* Sets of at most this many members are looked up by comparing with each. */
+#define CLP_SET_SCAN 4
+
+
+/* a[0..n) == b[0..n), for the short strings sets hold (codes, tags,
+ * categories): up to 16 bytes in a few overlapping word loads, longer ones
+ * by memcmp. */
+static inline bool clP_same(const char *a, const char *b, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t a0, a1, b0, b1;
+        memcpy(&a0, a, 8);
+        memcpy(&b0, b, 8);
+        memcpy(&a1, a + n - 8, 8);
+        memcpy(&b1, b + n - 8, 8);
+        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+    }
+    if (n >= 4 && n < 8) {
+        uint32_t a0, a1, b0, b1;
+        memcpy(&a0, a, 4);
+        memcpy(&b0, b, 4);
+        memcpy(&a1, a + n - 4, 4);
+        memcpy(&b1, b + n - 4, 4);
+        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+    }
+    if (n < 4) {
+        for (size_t i = 0; i < n; i++)
+            if (a[i] != b[i])
+                return false;
+        return true;
+    }
+    return memcmp(a, b, n) == 0;
+}
+
 /* Whether set i of u contains s[0..n). */
 bool clP_set_has(const clP_unit *u, uint32_t set, const char *s, size_t n);
 
 /* clP_set_has() with the hash of s[0..n) already known (clP_hash with the
  * set's fold). Inline: the VM's line filters call it per line. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
 static inline bool clP_set_has_hashed(const clP_unit *u, uint32_t set, uint32_t hash,
                                       const char *s, size_t n)
 {
@@ -377,8 +414,8 @@ static inline bool clP_set_has_hashed(const clP_unit *u, uint32_t set, uint32_t 
         if (str == CL_NONE)
             return false;
         const clP_str *m = &u->strs[str];
-        if (st->fold ? clB_ieq(u->pool + m->off, m->len, s, n)
-                     : clB_eq(u->pool + m->off, m->len, s, n))
+        if (m->len == n && (st->fold ? clB_ieq(u->pool + m->off, m->len, s, n)
+                                     : clP_same(u->pool + m->off, s, n)))
             return true;
     }
 }

@@ -63,6 +63,8 @@ typedef struct sel {
     CL_VEC(uint32_t) groups;  /* how many taken per group number */
     CL_VEC(int64_t) gmax;     /* the groups' largest bounds */
     CL_VEC(uint32_t) csr;     /* the search's lines to candidates */
+    CL_VEC(int64_t) stack;    /* the tables of the stacking bound */
+    CL_VEC(uint8_t) flags;    /* per candidate: last of its group */
 } sel;
 
 void clS_free(cl_vm *vm);
@@ -80,6 +82,8 @@ void clS_free(cl_vm *vm)
     CL_VEC_FREE(vm->env, s->groups);
     CL_VEC_FREE(vm->env, s->gmax);
     CL_VEC_FREE(vm->env, s->csr);
+    CL_VEC_FREE(vm->env, s->stack);
+    CL_VEC_FREE(vm->env, s->flags);
     clB_free(vm->env, s, sizeof *s);
     vm->sel = NULL;
 }
@@ -117,7 +121,9 @@ static void original(const cl_context *ctx, int64_t *rem)
         rem[i] = ctx->items.v[i].amount;
 }
 
-/* Fills the newest outcome's amounts from a computed discount. */
+/* Fills the newest outcome's amounts from a computed discount: the lines
+ * with a share, each with a copy of its SKU (the result must not point into
+ * the context, which the caller may change or free before reading it). */
 static int record_discount(cl_vm *vm, const cl_context *ctx, const int64_t *lines, size_t n,
                            int64_t total, int64_t ship)
 {
@@ -127,16 +133,29 @@ static int record_discount(cl_vm *vm, const cl_context *ctx, const int64_t *line
     o->shipping = ship;
     if (total == 0)
         return CL_OK;
-    if (!CL_RESERVE(r->env, r->lines, n))
+    size_t bytes = 0, k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (lines[i] != 0) {
+            bytes += ctx->items.v[i].sku.n + 1;
+            k++;
+        }
+    if (!CL_RESERVE(r->env, r->lines, k) ||
+        (r->text.n + bytes + 1 > r->text.cap &&
+         !clB_grow(r->env, (void **)&r->text.p, &r->text.cap, r->text.n + bytes + 1, 1)))
         return clE_set(vm->err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
+    clR_line *out = r->lines.v + r->lines.n;
+    char *text = r->text.p;
+    size_t at = r->text.n;
     for (size_t i = 0; i < n; i++)
         if (lines[i] != 0) {
             const clX_str *sku = &ctx->items.v[i].sku;
-            clR_line l = {(uint32_t)i, lines[i], r->text.n};
-            if (!clB_str_append(r->env, &r->text, sku->p, sku->n + 1))
-                return clE_set(vm->err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
-            r->lines.v[r->lines.n++] = l;
+            *out++ = (clR_line){(uint32_t)i, lines[i], at};
+            memcpy(text + at, sku->p, sku->n + 1);
+            at += sku->n + 1;
         }
+    text[at] = '\0'; /* as clB_str_append leaves it */
+    r->lines.n += k;
+    r->text.n = at;
     o->line_count = (uint32_t)(r->lines.n - o->line_first);
     return CL_OK;
 }
@@ -169,12 +188,12 @@ static int eval_one(cl_vm *vm, const cl_program *p, size_t i, const cl_context *
     int rc = clV_conditions(vm, p, i, ctx, flags);
     if (rc != CL_OK || !vm->res.out.v[vm->res.out.n - 1].applicable)
         return locate(vm, u, c, rc);
-    int64_t *rem = vm->s.c, total, ship;
-    original(ctx, rem);
+    int64_t total, ship;
     /* The TARGET check that made it applicable left its eligible lines in
-     * vm->s.elig, on this same original cart. */
-    rc = clD_compute_with(vm, u, c, ctx, vm->s.elig, rem, ctx->has_shipping ? ctx->shipping : 0,
-                          lines, &total, &ship);
+     * vm->s.elig, on this same original cart, whose line amounts are the
+     * remainders. */
+    rc = clD_compute_with(vm, u, c, ctx, vm->s.elig, ctx->amounts.v,
+                          ctx->has_shipping ? ctx->shipping : 0, lines, &total, &ship);
     return rc == CL_OK ? record_discount(vm, ctx, lines, ctx->items.n, total, ship)
                        : locate(vm, u, c, rc);
 }
@@ -234,7 +253,9 @@ typedef struct search {
     int64_t *suffix;          /* suffix[k]: sum of ub over c[k..n) */
     int64_t *vals;            /* n bounds, for the refined bound */
     uint8_t *smooth_after;    /* smooth_after[k]: c[k..n) are all smooth */
-    uint8_t *free_after;      /* free_after[k]: c[k..n) are all smooth, without group or stop */
+    uint8_t *free_after;      /* free_after[k]: c[k..n) are all smooth, without stop, and
+                                 no group has two of them */
+    uint8_t *last_member;     /* last_member[k]: no other member of c[k]'s group follows it */
     int64_t *max_ub;          /* max_ub[k]: the largest ub of c[k..n) */
     size_t *min_code;         /* min_code[k]: the one of c[k..n) with the smallest code */
     uint32_t *gtaken;         /* per group number: taken in the current choice */
@@ -244,6 +265,16 @@ typedef struct search {
     int64_t *gmax_all;        /* [g]: group g's largest ub (when gmax is too big to keep) */
     int64_t *gbest;           /* [g]: scratch of suffix_bound */
     bool refined;             /* groups or max_coupons: refine the suffix bound */
+    /* The stacking bound (stack_bound): NULL tables when too big to keep. */
+    uint64_t *sb_frac;        /* [k * L + i]: the part of line i the ungrouped percents
+                                 of c[k..n) leave, at least, in units of 2^-32 */
+    int64_t *sb_count;        /* [k * L + i]: how many of them there are */
+    int64_t *sb_pct;          /* [(k * G + g) * L + i]: the largest percent (basis
+                                 points) of group g's members in c[k..n) on line i */
+    uint64_t *sb_gmask;       /* [k * L + i]: bit g set when group g has a percent there
+                                 (NULL when there are more than 64 groups) */
+    int64_t *sb_add;          /* [k]: sum of ub over the ungrouped other kinds in c[k..n) */
+    int64_t *sb_gadd;         /* [k * G + g]: group g's largest ub of another kind there */
     size_t *cur, ncur;        /* chosen candidates (indexes into c) */
     int64_t cur_total;
     size_t *best, nbest;      /* best choice so far */
@@ -253,10 +284,16 @@ typedef struct search {
     int rc;
 } search;
 
+/* strcasecmp order of the two candidates' codes (SPEC 9). Codes mostly
+ * differ in a digit, written alike in both: the common part is skipped
+ * byte for byte first. */
 static int code_cmp(const cand *a, const cand *b)
 {
-    return clB_icmp(clP_text(a->u, a->c->code), a->u->strs[a->c->code].len,
-                    clP_text(b->u, b->c->code), b->u->strs[b->c->code].len);
+    const char *x = clP_text(a->u, a->c->code), *y = clP_text(b->u, b->c->code);
+    size_t nx = a->u->strs[a->c->code].len, ny = b->u->strs[b->c->code].len, i = 0;
+    while (i < nx && i < ny && x[i] == y[i])
+        i++;
+    return clB_icmp(x + i, nx - i, y + i, ny - i);
 }
 
 /* Application order: higher priority first, then the smaller code. */
@@ -385,10 +422,181 @@ static int64_t suffix_bound(search *s, size_t k)
     return sum;
 }
 
-/* What taking every one of c[k..n) on top of the current choice adds: when
- * they are all free and smooth, no subset of them adds more (dominance), so
- * this is an exact bound of the branch. Works in the remainder row below
- * the current one, which nothing uses yet. */
+/* ------------------------------------------------------------------------
+ * The stacking bound
+ * ------------------------------------------------------------------------ */
+
+/*
+ * Percent coupons that stack on the same line take a share of what the
+ * ones before them left, so together they take less than the sum of their
+ * standalone discounts. stack_bound() bounds what c[k..n) can add to the
+ * current choice line by line:
+ *
+ * A percent coupon of p (no cap, no budget) on lines E with remainders r
+ * takes D <= p * sum(r) + 1 (rounded) and gives line i a share of at most
+ * D * r_i / sum(r) + 1 <= p * r_i + 2, so it leaves line i at least
+ * (1 - p) * r_i - 2. Any other coupon leaves it r_i minus its own share of
+ * the line, whose shares over all lines add up to its discount, at most its
+ * bound ub. Over any choice of coupons, in any order, line i is then left
+ * at least Q_i * r_i - A_i - 2 * P_i, where Q_i is the product of (1 - p)
+ * over the percent ones on the line, P_i how many they are and A_i the
+ * other ones' shares of it; so the choice takes at most
+ *
+ *     sum_i min(r_i, ceil(r_i * (1 - Q_i)) + 2 * P_i) + sum of the others' ub.
+ *
+ * Q_i is smallest (and P_i largest) when every ungrouped percent coupon on
+ * the line is taken and, of each group not taken yet, its member with the
+ * largest percent on the line: the bound uses those, whatever is chosen,
+ * and for the other kinds every ungrouped one's ub and each untaken group's
+ * largest (a group's member is one kind or the other). max_coupons and
+ * stops only take choices away. Products are kept in units of 2^-32,
+ * rounded down at each factor (so 1 - Q_i only grows); the tables hold them
+ * for every suffix c[k..n).
+ */
+
+#define SB_ONE ((uint64_t)1 << 32)
+#define SB_CELLS ((size_t)1 << 20)   /* the tables' size limit, in cells */
+
+static int64_t sat_add(int64_t a, int64_t b)
+{
+    return a > INT64_MAX - b ? INT64_MAX : a + b;
+}
+
+/* The index of the lowest set bit of m (m != 0). */
+static unsigned lowest_bit(uint64_t m)
+{
+#if defined(__GNUC__)
+    return (unsigned)__builtin_ctzll(m);
+#else
+    unsigned i = 0;
+    while (!(m & 1)) {
+        m >>= 1;
+        i++;
+    }
+    return i;
+#endif
+}
+
+/* Whether c is a percent coupon that stacks on its lines: no cap, no
+ * budget, not on shipping. */
+static bool stacks(const cand *c)
+{
+    const clP_discount *d = &c->u->discounts[c->c->discount];
+    return d->kind == DK_PERCENT && d->target != TG_SHIPPING && d->max_amount < 0 &&
+           c->c->budget < 0;
+}
+
+/* Fills the stacking bound's tables, or leaves them NULL when they would
+ * pass SB_CELLS. */
+static int stack_tables(cl_vm *vm, sel *s, search *x)
+{
+    size_t n = x->n, L = x->lines, G = x->ngroups, rows = n + 1;
+    x->sb_frac = NULL;
+    if (n == 0 || L == 0 || rows > SB_CELLS / L || rows * L > SB_CELLS / (G + 4))
+        return CL_OK;
+    size_t line_cells = rows * L, cells = line_cells * (3 + G) + rows * (1 + G);
+    s->stack.n = 0;
+    if (!CL_RESERVE(vm->env, s->stack, cells))
+        return clE_set(vm->err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
+    int64_t *frac = s->stack.v, *count = frac + line_cells, *pct = count + line_cells;
+    int64_t *gmask = pct + line_cells * G, *add = gmask + line_cells, *gadd = add + rows;
+    for (size_t i = 0; i < L; i++) {
+        frac[n * L + i] = (int64_t)SB_ONE;
+        count[n * L + i] = 0;
+        gmask[n * L + i] = 0;
+    }
+    memset(pct + n * G * L, 0, G * L * sizeof *pct);
+    add[n] = 0;
+    memset(gadd + n * G, 0, G * sizeof *gadd);
+    for (size_t k = n; k-- > 0;) {
+        const cand *c = &x->c[k];
+        memcpy(frac + k * L, frac + (k + 1) * L, L * sizeof *frac);
+        memcpy(count + k * L, count + (k + 1) * L, L * sizeof *count);
+        memcpy(pct + k * G * L, pct + (k + 1) * G * L, G * L * sizeof *pct);
+        memcpy(gmask + k * L, gmask + (k + 1) * L, L * sizeof *gmask);
+        add[k] = add[k + 1];
+        memcpy(gadd + k * G, gadd + (k + 1) * G, G * sizeof *gadd);
+        const uint32_t *lines = x->elig_lines + c->lines;
+        if (stacks(c)) {
+            int64_t bp = c->u->discounts[c->c->discount].value;
+            for (size_t j = 0; j < c->nlines; j++) {
+                size_t i = lines[j];
+                if (c->gid == CL_NONE) {
+                    frac[k * L + i] = (int64_t)((uint64_t)frac[k * L + i] *
+                                                (uint64_t)(10000 - bp) / 10000);
+                    count[k * L + i]++;
+                } else if (bp > pct[(k * G + c->gid) * L + i]) {
+                    pct[(k * G + c->gid) * L + i] = bp;
+                    if (c->gid < 64)
+                        gmask[k * L + i] |= (int64_t)((uint64_t)1 << c->gid);
+                }
+            }
+        } else if (c->gid == CL_NONE) {
+            add[k] = sat_add(add[k], c->ub);
+        } else if (c->ub > gadd[k * G + c->gid]) {
+            gadd[k * G + c->gid] = c->ub;
+        }
+    }
+    x->sb_frac = (uint64_t *)frac;
+    x->sb_count = count;
+    x->sb_pct = pct;
+    x->sb_gmask = G <= 64 ? (uint64_t *)gmask : NULL;
+    x->sb_add = add;
+    x->sb_gadd = gadd;
+    return CL_OK;
+}
+
+/* The stacking bound of c[k..n) on the current remainder (see above). */
+static int64_t stack_bound(const search *s, size_t k)
+{
+    size_t L = s->lines, G = s->ngroups;
+    const int64_t *rem = s->rem + s->ncur * L;
+    const uint64_t *frac = s->sb_frac + k * L;
+    const int64_t *count = s->sb_count + k * L, *pct = s->sb_pct + k * G * L;
+    int64_t b = s->sb_add[k];
+    uint64_t open = 0;            /* the groups not taken (with a mask) */
+    for (uint32_t g = 0; g < G; g++)
+        if (s->gtaken[g] == 0) {
+            b = sat_add(b, s->sb_gadd[k * G + g]);
+            if (g < 64)
+                open |= (uint64_t)1 << g;
+        }
+    for (size_t i = 0; i < L; i++) {
+        int64_t r = rem[i];
+        if (r <= 0)
+            continue;
+        uint64_t f = frac[i];
+        int64_t p = count[i];
+        if (s->sb_gmask != NULL) {
+            for (uint64_t m = s->sb_gmask[k * L + i] & open; m != 0; m &= m - 1) {
+                int64_t bp = pct[(size_t)lowest_bit(m) * L + i];
+                f = f * (uint64_t)(10000 - bp) / 10000;
+                p++;
+            }
+        } else {
+            for (uint32_t g = 0; g < G; g++) {
+                int64_t bp = pct[(size_t)g * L + i];
+                if (bp > 0 && s->gtaken[g] == 0) {
+                    f = f * (uint64_t)(10000 - bp) / 10000;
+                    p++;
+                }
+            }
+        }
+        if (p == 0)
+            continue;
+        int64_t t = r < ((int64_t)1 << 31)
+                        ? (int64_t)(((uint64_t)r * (SB_ONE - f) + SB_ONE - 1) >> 32) + 2 * p
+                        : r;
+        b = sat_add(b, t < r ? t : r);
+    }
+    return b;
+}
+
+/* What taking every one of c[k..n) that may still be taken (its group not
+ * taken yet) on top of the current choice adds: when they are all smooth,
+ * without stop, and no group has two of them, no subset of them adds more
+ * (dominance), so this is an exact bound of the branch. Works in the
+ * remainder row below the current one, which nothing uses yet. */
 static int64_t take_all(search *s, size_t k)
 {
     size_t d = s->ncur, L = s->lines;
@@ -396,6 +604,8 @@ static int64_t take_all(search *s, size_t k)
     memcpy(work, s->rem + d * L, L * sizeof *work);
     for (size_t j = k; j < s->n && s->rc == CL_OK; j++) {
         const cand *c = &s->c[j];
+        if (c->gid != CL_NONE && s->gtaken[c->gid] != 0)
+            continue;          /* its group's member is taken already */
         int64_t total, sh;
         s->rc = clD_compute_with(s->vm, c->u, c->c, s->ctx, s->elig + c->elig, work, ship,
                                  s->tmp, &total, &sh);
@@ -468,11 +678,15 @@ static bool hopeless(const search *s, size_t k, int64_t bound, bool tie_only)
 
 static void dfs(search *s, size_t k, bool tie_only);
 
-/* Moves every candidate's eligible remainder by sign x what a coupon took
- * off each line between rows rem and next (only its lines changed). */
-static void shift_esums(search *s, const int64_t *rem, const int64_t *next, int sign)
+/* Moves every candidate's eligible remainder by sign x what candidate c
+ * took off each of its lines between rows rem and next (only its lines
+ * changed). */
+static void shift_esums(search *s, const cand *c, const int64_t *rem, const int64_t *next,
+                        int sign)
 {
-    for (size_t i = 0; i < s->lines; i++) {
+    const uint32_t *lines = s->elig_lines + c->lines;
+    for (size_t j = 0; j < c->nlines; j++) {
+        uint32_t i = lines[j];
         int64_t delta = rem[i] - next[i];
         if (delta == 0)
             continue;
@@ -497,7 +711,7 @@ static bool take(search *s, size_t k)
         return false;
     for (size_t i = 0; i < L; i++)
         next[i] = rem[i] - s->tmp[i];
-    shift_esums(s, rem, next, -1);
+    shift_esums(s, c, rem, next, -1);
     s->ship[d + 1] = s->ship[d] - ship;
     s->left[d + 1] = s->left[d] - total - ship;
     s->cur[s->ncur++] = k;
@@ -512,7 +726,7 @@ static bool take(search *s, size_t k)
         s->gtaken[c->gid]--;
     s->ncur--;
     s->cur_total -= total + ship;
-    shift_esums(s, rem, next, 1);
+    shift_esums(s, c, rem, next, 1);
     return true;
 }
 
@@ -572,11 +786,21 @@ static void dfs(search *s, size_t k, bool tie_only)
         leaf(s);
         return;
     }
-    int64_t bound = suffix_bound(s, k);
-    if (bound > s->left[s->ncur])
-        bound = s->left[s->ncur];
+    /* Bounds from the cheapest: the sum of the bounds (and what is left
+     * of the cart), the stacking bound, the refined one. */
+    int64_t bound = s->suffix[k] < s->left[s->ncur] ? s->suffix[k] : s->left[s->ncur];
     if (hopeless(s, k, bound, tie_only))
         return;
+    if (s->sb_frac != NULL) {
+        int64_t b = stack_bound(s, k);
+        if (b < bound && hopeless(s, k, bound = b, tie_only))
+            return;
+    }
+    if (s->refined && (s->max != 0 || s->sb_frac == NULL)) {
+        int64_t b = suffix_bound(s, k);
+        if (b < bound && hopeless(s, k, bound = b, tie_only))
+            return;
+    }
     bool room = s->max == 0 || s->ncur + (s->n - k) <= s->max;
     if (s->best_total > 0 && s->free_after[k] && room) {
         bound = take_all(s, k);
@@ -587,10 +811,12 @@ static void dfs(search *s, size_t k, bool tie_only)
     bool fits = s->max == 0 || s->ncur < s->max;
     bool can_take = fits && (c->gid == CL_NONE || s->gtaken[c->gid] == 0);
     bool taken = can_take && take(s, k);
-    /* Skipping a free coupon whose successors are smooth cannot do better
-     * than taking it did, when there is room for all of them. */
-    bool dominated = taken && c->gid == CL_NONE && !c->c->stop && s->smooth_after[k + 1] &&
-                     room;
+    /* Skipping a coupon without stop whose successors are smooth cannot do
+     * better than taking it did, when there is room for all of them, and
+     * it has no group or is the last of its group (its group was free:
+     * no choice of the skipping branch has another member). */
+    bool dominated = taken && (c->gid == CL_NONE || s->last_member[k]) && !c->c->stop &&
+                     s->smooth_after[k + 1] && room;
     dfs(s, k + 1, tie_only || dominated);
 }
 
@@ -764,6 +990,106 @@ static uint32_t number_groups(search *x, cand *stack, size_t ns)
     return ngroups;
 }
 
+/* Whether candidates a and b compute the same discount on any remainder:
+ * the same kind, amounts, caps, rounding and eligible lines, no budget (its
+ * cap depends on each code's usage), no stop, and the same priority. */
+static bool same_effect(const search *x, const cand *a, const cand *b)
+{
+    const clP_coupon *ca = a->c, *cb = b->c;
+    if (ca->priority != cb->priority || ca->stop || cb->stop || ca->budget >= 0 ||
+        cb->budget >= 0 || ca->rounding != cb->rounding || a->nlines != b->nlines)
+        return false;
+    const clP_discount *da = &a->u->discounts[ca->discount], *db = &b->u->discounts[cb->discount];
+    if (da->kind != db->kind || da->target != db->target || da->exclude_sale != db->exclude_sale ||
+        da->value != db->value || da->max_amount != db->max_amount ||
+        da->max_units != db->max_units || da->buy != db->buy || da->get != db->get ||
+        da->max_groups != db->max_groups || da->tier_count != db->tier_count)
+        return false;
+    for (uint32_t t = 0; t < da->tier_count; t++) {
+        const clP_tier *ta = &a->u->tiers[da->tier_first + t];
+        const clP_tier *tb = &b->u->tiers[db->tier_first + t];
+        if (ta->min != tb->min || ta->percent != tb->percent || ta->value != tb->value)
+            return false;
+    }
+    return a->nlines == 0 || memcmp(x->elig_lines + a->lines, x->elig_lines + b->lines,
+                                    a->nlines * sizeof *x->elig_lines) == 0;
+}
+
+/* How far back drop_twins() looks for a twin. */
+#define TWIN_REACH 64
+
+/*
+ * Takes out of the search the candidates that cannot be in the best choice
+ * because an earlier twin always does at least as well: b is dropped when
+ * a member a of its group comes before it with the same effect
+ * (same_effect) and no candidate between them, but members of that group
+ * (which can be in no choice with a or b), shares a line with b, is on
+ * shipping when b is, or has a stop. In any choice with b, a in its place
+ * then computes on exactly the same remainders (what lies between touches
+ * none of b's lines), every coupon takes the same, and the total is the
+ * same, with as many coupons and the same first priority; and in
+ * application order the choice with a has a's code where the other has the
+ * code of a later coupon of the same priority (one between a and b, or b
+ * itself): a smaller code, so the choice with a wins the tie (SPEC 6). The
+ * dropped ones go to the end of the stack, out of the search's reach, and
+ * are reported as rejected as before. Returns how many are left. Lines are
+ * handled as bits: with more than 63 lines nothing is dropped.
+ */
+static size_t drop_twins(cl_vm *vm, sel *s, search *x, cand *stack, size_t ns)
+{
+    if (ns < 2 || x->lines > 63 || x->ngroups == 0)
+        return ns;
+    s->stack.n = 0;
+    s->flags.n = 0;
+    if (!CL_RESERVE(vm->env, s->stack, ns) || !CL_RESERVE(vm->env, s->flags, ns))
+        return ns; /* only an economy: the search does without */
+    uint64_t *mask = (uint64_t *)s->stack.v;
+    uint8_t *drop = s->flags.v;
+    for (size_t j = 0; j < ns; j++) {
+        const cand *c = &stack[j];
+        uint64_t m = c->u->discounts[c->c->discount].target == TG_SHIPPING ? (uint64_t)1 << 63 : 0;
+        for (size_t k = 0; k < c->nlines; k++)
+            m |= (uint64_t)1 << x->elig_lines[c->lines + k];
+        mask[j] = m;
+        drop[j] = 0;
+    }
+    size_t dropped = 0;
+    for (size_t b = 1; b < ns; b++) {
+        uint32_t g = stack[b].gid;
+        if (g == CL_NONE)
+            continue;
+        for (size_t j = b, steps = 0; j-- > 0 && steps < TWIN_REACH; steps++) {
+            if (stack[j].gid == g) {
+                if (same_effect(x, &stack[j], &stack[b])) {
+                    drop[b] = 1;
+                    dropped++;
+                    break;
+                }
+                continue;
+            }
+            if (stack[j].c->stop || (mask[j] & mask[b]) != 0)
+                break;
+        }
+    }
+    if (dropped == 0)
+        return ns;
+    /* A stable partition, the kept ones first. */
+    size_t kept = 0;
+    for (size_t j = 0; j < ns; j++) {
+        if (drop[j])
+            continue;
+        if (kept != j) {
+            cand t = stack[j];
+            memmove(stack + kept + 1, stack + kept, (j - kept) * sizeof t);
+            memmove(drop + kept + 1, drop + kept, j - kept);
+            stack[kept] = t;
+            drop[kept] = 0;
+        }
+        kept++;
+    }
+    return kept;
+}
+
 /* Which stackables are eligible on each line (CSR arrays), and each one's
  * eligible amount on the original cart (x->rem's first row). */
 static int index_lines(cl_vm *vm, sel *s, search *x)
@@ -836,12 +1162,27 @@ static int choose(cl_vm *vm, sel *s, const cl_program *p, const cl_context *ctx,
     x->c = stack;
     x->n = ns;
     x->ngroups = number_groups(x, stack, ns);
+    x->n = ns = drop_twins(vm, s, x, stack, ns);
     x->refined = x->ngroups > 0 || x->max != 0;
     if ((rc = group_bounds(vm, s, x)) != CL_OK)
         return rc;
     x->suffix[ns] = x->ungrouped[ns] = 0;
     x->smooth_after[ns] = x->free_after[ns] = 1;
     x->max_ub[ns] = 0;
+    s->flags.n = 0;
+    if (!CL_RESERVE(vm->env, s->flags, ns + 1))
+        return clE_set(vm->err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
+    x->last_member = s->flags.v;
+    memset(x->last_member, 1, ns + 1);
+    /* Each group's last member: gtaken (zeroed again below) holds, per
+     * group, one more than the place of the last one seen. */
+    for (size_t k = 0; k < ns; k++)
+        if (stack[k].gid != CL_NONE)
+            x->gtaken[stack[k].gid] = (uint32_t)k + 1;
+    for (size_t k = 0; k < ns; k++)
+        if (stack[k].gid != CL_NONE)
+            x->last_member[k] = x->gtaken[stack[k].gid] == k + 1;
+    memset(x->gtaken, 0, (x->ngroups + 1) * sizeof *x->gtaken);
     for (size_t k = ns; k-- > 0;) {
         x->suffix[k] = x->suffix[k + 1] + stack[k].ub;
         x->ungrouped[k] = x->ungrouped[k + 1] + (stack[k].gid == CL_NONE ? stack[k].ub : 0);
@@ -849,11 +1190,11 @@ static int choose(cl_vm *vm, sel *s, const cl_program *p, const cl_context *ctx,
         x->min_code[k] = k + 1 < ns && code_cmp(&stack[x->min_code[k + 1]], &stack[k]) < 0
                              ? x->min_code[k + 1] : k;
         x->smooth_after[k] = x->smooth_after[k + 1] && stack[k].smooth;
-        x->free_after[k] = x->free_after[k + 1] && stack[k].smooth && stack[k].gid == CL_NONE &&
-                           !stack[k].c->stop;
+        x->free_after[k] = x->free_after[k + 1] && stack[k].smooth && !stack[k].c->stop &&
+                           (stack[k].gid == CL_NONE || x->last_member[k]);
     }
     original(ctx, x->rem);
-    if ((rc = index_lines(vm, s, x)) != CL_OK)
+    if ((rc = index_lines(vm, s, x)) != CL_OK || (rc = stack_tables(vm, s, x)) != CL_OK)
         return rc;
     x->ship[0] = ctx->has_shipping ? ctx->shipping : 0;
     x->left[0] = ctx->subtotal + x->ship[0];
@@ -916,34 +1257,65 @@ static int record_applied(cl_vm *vm, const search *x, const cl_context *ctx, con
     return CL_OK;
 }
 
+/* Appends to the newest outcome of r a reason whose message is the
+ * concatenation of parts[0..n), as clR_reason_addf() would print it (at
+ * most 511 bytes), without going through printf. */
+static bool reason_of(cl_result *r, int code, uint32_t line, const char *const *parts, size_t n)
+{
+    size_t off = r->text.n, room = 511;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = strlen(parts[i]);
+        if (k > room)
+            k = room;
+        if (!clB_str_append(r->env, &r->text, parts[i], k))
+            return false;
+        room -= k;
+    }
+    if (!clB_str_append(r->env, &r->text, "", 1))
+        return false;
+    clR_reason x = {(uint8_t)code, line, NULL, off};
+    if (!CL_PUSH(r->env, r->reasons, x))
+        return false;
+    r->out.v[r->out.n - 1].reason_count++;
+    return true;
+}
+
+#define REASON(r, code, line, ...) \
+    reason_of((r), (code), (line), (const char *const[]){__VA_ARGS__}, \
+              sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
+
 /* Why an applicable candidate is not in the choice. */
 static bool explain(cl_vm *vm, const cand *c, const cand **chosen, size_t n, uint64_t max)
 {
     cl_result *r = &vm->res;
     const char *code = clP_text(c->u, c->c->code);
+    uint32_t line = c->c->line;
     if (n == 1 && chosen[0]->c->exclusive)
-        return clR_reason_addf(r, CL_R_NOT_COMBINABLE, c->c->line, "coupon %s is exclusive and "
-                               "gives more on its own", clP_text(chosen[0]->u, chosen[0]->c->code));
+        return REASON(r, CL_R_NOT_COMBINABLE, line, "coupon ",
+                      clP_text(chosen[0]->u, chosen[0]->c->code),
+                      " is exclusive and gives more on its own");
     if (c->c->exclusive)
-        return clR_reason_addf(r, CL_R_NOT_COMBINABLE, c->c->line, "%s is exclusive, and the "
-                               "chosen combination gives more", code);
+        return REASON(r, CL_R_NOT_COMBINABLE, line, code,
+                      " is exclusive, and the chosen combination gives more");
     for (size_t k = 0; k < n && c->c->group != CL_NONE; k++) {
         const cand *o = chosen[k];
         if (o->c->group != CL_NONE && strcmp(clP_text(o->u, o->c->group),
                                              clP_text(c->u, c->c->group)) == 0)
-            return clR_reason_addf(r, CL_R_NOT_COMBINABLE, c->c->line, "only one coupon of group "
-                                   "%s applies per order, and %s gives more",
-                                   clP_text(c->u, c->c->group), clP_text(o->u, o->c->code));
+            return REASON(r, CL_R_NOT_COMBINABLE, line, "only one coupon of group ",
+                          clP_text(c->u, c->c->group), " applies per order, and ",
+                          clP_text(o->u, o->c->code), " gives more");
     }
     for (size_t k = 0; k < n; k++)
         if (chosen[k]->c->stop && apply_cmp(chosen[k], c) < 0)
-            return clR_reason_addf(r, CL_R_NOT_COMBINABLE, c->c->line, "no coupon applies after "
-                                   "%s", clP_text(chosen[k]->u, chosen[k]->c->code));
-    if (max != 0 && n >= max)
-        return clR_reason_addf(r, CL_R_NOT_COMBINABLE, c->c->line, "at most %llu coupons apply "
-                               "per order", (unsigned long long)max);
-    return clR_reason_addf(r, CL_R_NOT_COMBINABLE, c->c->line, "adding %s does not improve the "
-                           "chosen combination", code);
+            return REASON(r, CL_R_NOT_COMBINABLE, line, "no coupon applies after ",
+                          clP_text(chosen[k]->u, chosen[k]->c->code));
+    if (max != 0 && n >= max) {
+        char num[24];
+        snprintf(num, sizeof num, "%llu", (unsigned long long)max);
+        return REASON(r, CL_R_NOT_COMBINABLE, line, "at most ", num, " coupons apply per order");
+    }
+    return REASON(r, CL_R_NOT_COMBINABLE, line, "adding ", code,
+                  " does not improve the chosen combination");
 }
 
 /* Rejected candidates in program order, then unknown codes as entered. */
@@ -951,21 +1323,26 @@ static int record_rejected(cl_vm *vm, sel *s, const cl_program *p, const cl_cont
                            const cand **chosen, size_t n)
 {
     const cl_result *from = &s->scratch;
+    /* Per scratch outcome: 1 + the index of its candidate (0: none), with
+     * CHOSEN set when it is applied. The search's CSR arrays are free. */
+    const uint32_t CHOSEN = (uint32_t)1 << 31;
+    s->csr.n = 0;
+    if (!CL_RESERVE(vm->env, s->csr, from->out.n + 1) || s->cands.n >= CHOSEN)
+        return CL_ENOMEM;
+    uint32_t *of = s->csr.v;
+    memset(of, 0, (from->out.n + 1) * sizeof *of);
+    for (size_t k = 0; k < s->cands.n; k++)
+        of[s->cands.v[k].outcome] = (uint32_t)k + 1;
+    for (size_t k = 0; k < n; k++)
+        of[chosen[k]->outcome] |= CHOSEN;
     for (size_t i = 0; i < from->out.n; i++) {
-        const clR_outcome *o = &from->out.v[i];
-        bool in = false;
-        for (size_t k = 0; k < n && !in; k++)
-            in = chosen[k]->outcome == i;
-        if (in)
+        if (of[i] & CHOSEN)
             continue;
         if (copy_outcome(vm, from, i) != CL_OK)
             return CL_ENOMEM;
-        if (!o->applicable)
-            continue;
-        for (size_t k = 0; k < s->cands.n; k++)
-            if (s->cands.v[k].outcome == i && !explain(vm, &s->cands.v[k], chosen, n,
-                                                       p->max_coupons))
-                return CL_ENOMEM;
+        if (from->out.v[i].applicable && of[i] != 0 &&
+            !explain(vm, &s->cands.v[of[i] - 1], chosen, n, p->max_coupons))
+            return CL_ENOMEM;
     }
     for (uint32_t i = 0; i < ctx->codes.n; i++) {
         const clX_str *code = &ctx->codes.v[i];
@@ -975,7 +1352,7 @@ static int record_rejected(cl_vm *vm, sel *s, const cl_program *p, const cl_cont
         if (seen)
             continue;
         if (clR_begin(&vm->res, -1, code->p) == NULL ||
-            !clR_reason_addf(&vm->res, CL_R_UNKNOWN_CODE, 0, "%s is not a valid code", code->p))
+            !REASON(&vm->res, CL_R_UNKNOWN_CODE, 0, code->p, " is not a valid code"))
             return CL_ENOMEM;
     }
     return CL_OK;

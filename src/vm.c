@@ -14,6 +14,13 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+/* The line filters' helpers, inlined into their loops. */
+#if defined(__GNUC__)
+#define VM_INLINE static inline __attribute__((always_inline))
+#else
+#define VM_INLINE static inline
+#endif
+
 typedef union value {
     int64_t i;            /* integers, amounts and booleans (0 / 1) */
     struct {
@@ -183,18 +190,27 @@ static bool tags_test(const clP_unit *u, int mode, uint32_t set, const clX_list 
 
 /* Whether one of a line's category paths is in, or under, a path of set:
  * the path itself or one of its ancestors ("a/b/c": "a", "a/b") is a
- * member. The context keeps every such prefix with its hash. */
-static bool in_categories(const clP_unit *u, uint32_t set, const clX_item *it)
+ * member. The context keeps every such prefix with its hash, and the set's
+ * bloom word turns most of them away without a probe. */
+VM_INLINE bool in_categories(const clP_unit *u, uint32_t set, const clX_item *it)
 {
     const clP_set *st = &u->sets[set];
     if (st->nslots == 0)
         return false;
-    for (uint32_t i = 0; i < it->nprefixes; i++) {
-        const clX_prefix *x = &it->prefixes[i];
-        uint32_t h = st->fold ? clP_hash(x->p, x->len, true) : x->hash;
-        if (clP_set_has_hashed(u, set, h, x->p, x->len))
-            return true;
+    const clX_prefix *x = it->prefixes, *end = x + it->nprefixes;
+    if (!st->fold) {
+        uint64_t bloom = st->bloom;
+        if ((it->cat_bloom & bloom) == 0)
+            return false;
+        for (; x < end; x++)
+            if (((bloom >> (x->hash >> 26)) & 1) &&
+                clP_set_has_hashed(u, set, x->hash, x->p, x->len))
+                return true;
+        return false;
     }
+    for (; x < end; x++)
+        if (clP_set_has_hashed(u, set, clP_hash(x->p, x->len, true), x->p, x->len))
+            return true;
     return false;
 }
 
@@ -248,7 +264,8 @@ static bool ipred_test(const clP_unit *u, const clP_ipred *p, int64_t v)
     }
 }
 
-int clV_line_matches(cl_vm *vm, const clP_unit *u, const clP_filter *f, const clX_item *it)
+VM_INLINE int line_matches(cl_vm *vm, const clP_unit *u, const clP_filter *f,
+                           const clX_item *it)
 {
     if (f->on_sale && (f->on_sale == 1) != (it->on_sale != 0))
         return 0;
@@ -261,15 +278,22 @@ int clV_line_matches(cl_vm *vm, const clP_unit *u, const clP_filter *f, const cl
         return 0;
     if (f->tags != CL_NONE && !tags_test(u, f->tags_mode, f->tags, &it->tags))
         return 0;
-    int r = spreds_hold(vm, u, f->sku_first, f->sku_count, &it->sku);
-    if (r != 1)
-        return r;
+    if (f->sku_count > 0) {
+        int r = spreds_hold(vm, u, f->sku_first, f->sku_count, &it->sku);
+        if (r != 1)
+            return r;
+    }
     if (f->xsku_count > 0) {
-        r = spreds_hold(vm, u, f->xsku_first, f->xsku_count, &it->sku);
+        int r = spreds_hold(vm, u, f->xsku_first, f->xsku_count, &it->sku);
         if (r != 0)
             return r < 0 ? r : 0;
     }
     return 1;
+}
+
+int clV_line_matches(cl_vm *vm, const clP_unit *u, const clP_filter *f, const clX_item *it)
+{
+    return line_matches(vm, u, f, it);
 }
 
 /* ITEMS: enough units (and money) of matching lines. -1 on error. */
@@ -277,16 +301,29 @@ static int items_met(cl_vm *vm, const clP_unit *u, uint32_t filter, const cl_con
 {
     const clP_filter *f = &u->filters[filter];
     int64_t qty = 0, amount = 0;
+    const clX_item *it = ctx->items.v, *end = it + ctx->items.n;
     if (!clV_step(vm, ctx->items.n))
         return -1;
-    for (size_t i = 0; i < ctx->items.n; i++) {
-        const clX_item *it = &ctx->items.v[i];
-        int r = clV_line_matches(vm, u, f, it);
-        if (r < 0)
-            return -1;
-        if (r == 1) {
-            qty += it->quantity;       /* the context's sums did not overflow */
-            amount += it->amount;
+    if (f->cat != CL_NONE && f->xcat == CL_NONE && f->tags == CL_NONE && f->on_sale == 0 &&
+        f->price_count == 0 && f->sku_count == 0 && f->xsku_count == 0) {
+        /* Categories only, the commonest filter: a line none of whose
+         * prefixes shares a bloom bit with the set is passed over at once. */
+        const clP_set *st = &u->sets[f->cat];
+        uint64_t bloom = st->fold ? ~(uint64_t)0 : st->bloom;
+        for (; it < end; it++)
+            if ((it->cat_bloom & bloom) != 0 && in_categories(u, f->cat, it)) {
+                qty += it->quantity;       /* the context's sums did not overflow */
+                amount += it->amount;
+            }
+    } else {
+        for (; it < end; it++) {
+            int r = line_matches(vm, u, f, it);
+            if (r < 0)
+                return -1;
+            if (r == 1) {
+                qty += it->quantity;
+                amount += it->amount;
+            }
         }
     }
     return qty >= f->min_quantity && qty > 0 && amount >= f->min_amount;
@@ -303,13 +340,31 @@ static const clT_zone *zone_of(const clP_unit *u, const clP_coupon *c, const cl_
     return c->zone != CL_NONE ? u->zones[c->zone] : ctx->zone;
 }
 
-static const clT_local *local_now(cl_vm *vm, const clT_zone *z, const cl_context *ctx)
+/*
+ * The local time of now in zone z, as clT_localize() gives it, kept for
+ * the rest of the call: the offset, day, seconds and weekday at once, the
+ * civil date (a division-heavy conversion) only once a rule asks for it.
+ */
+static const clT_local *local_now(cl_vm *vm, const clT_zone *z, const cl_context *ctx,
+                                  bool date)
 {
     if (!vm->lt_valid || vm->lt_zone != z || vm->lt_now != ctx->now) {
-        vm->lt = clT_localize(z, ctx->now);
+        int64_t t = ctx->now < -CLT_TIME_LIMIT ? -CLT_TIME_LIMIT
+                  : ctx->now > CLT_TIME_LIMIT  ? CLT_TIME_LIMIT : ctx->now;
+        int64_t local = t + clT_offset_at(z, t), days = local / 86400;
+        if (local % 86400 < 0)
+            days--;
+        vm->lt.days = days;
+        vm->lt.seconds = (int32_t)(local - days * 86400);
+        vm->lt.weekday = clT_weekday(days);
         vm->lt_zone = z;
         vm->lt_now = ctx->now;
         vm->lt_valid = 1;
+        vm->lt_date = 0;
+    }
+    if (date && !vm->lt_date) {
+        vm->lt.date = clT_civil_from_days(vm->lt.days);
+        vm->lt_date = 1;
     }
     return &vm->lt;
 }
@@ -550,6 +605,8 @@ int clV_conditions(cl_vm *vm, const cl_program *p, size_t index, const cl_contex
     value stack[CLP_MAX_STACK];
     value *sp = stack; /* next free slot */
     bool ok = true;
+    const clX_usage *usage = NULL; /* this coupon's usage record, looked up once */
+    bool usage_known = false;
     const clP_insn *code = u->code;
     uint32_t pc = cp->entry;
     /* Jumps only go forward, so the coupon runs at most its own code once:
@@ -664,21 +721,21 @@ int clV_conditions(cl_vm *vm, const cl_program *p, size_t index, const cl_contex
             break;
         }
         case OP_WEEKDAY:
-            (sp++)->i = (in->a >> local_now(vm, zone_of(u, cp, ctx), ctx)->weekday) & 1;
+            (sp++)->i = (in->a >> local_now(vm, zone_of(u, cp, ctx), ctx, false)->weekday) & 1;
             break;
         /* TIME_OF_DAY: [from, until) in local seconds; until <= from wraps. */
         case OP_TIME_OF_DAY: {
-            int64_t s = local_now(vm, zone_of(u, cp, ctx), ctx)->seconds;
+            int64_t s = local_now(vm, zone_of(u, cp, ctx), ctx, false)->seconds;
             int64_t from = u->ints[in->c], until = u->ints[in->c + 1];
             (sp++)->i = from < until ? s >= from && s < until : s >= from || s < until;
             break;
         }
         case OP_DATE:
             (sp++)->i = date_matches(u, &u->datespecs[in->c],
-                                     local_now(vm, zone_of(u, cp, ctx), ctx));
+                                     local_now(vm, zone_of(u, cp, ctx), ctx, true));
             break;
         case OP_HOLIDAY: {
-            const clT_local *lt = local_now(vm, zone_of(u, cp, ctx), ctx);
+            const clT_local *lt = local_now(vm, zone_of(u, cp, ctx), ctx, false);
             const clP_iset *set = &u->isets[in->c];
             bool r = false;
             for (uint32_t k = 0; k < set->count && !r; k++) {
@@ -691,13 +748,13 @@ int clV_conditions(cl_vm *vm, const cl_program *p, size_t index, const cl_contex
         }
         case OP_BIRTHDAY:
             (sp++)->i = ctx->has_birthday &&
-                        near_yearly(u, ctx->birthday, local_now(vm, zone_of(u, cp, ctx), ctx),
+                        near_yearly(u, ctx->birthday, local_now(vm, zone_of(u, cp, ctx), ctx, true),
                                     u->ints[in->c], CL_NONE, false);
             break;
         case OP_ANNIV: {
             const clP_anniv *a = &u->annivs[in->c];
             (sp++)->i = ctx->has_signup &&
-                        near_yearly(u, ctx->signup, local_now(vm, zone_of(u, cp, ctx), ctx),
+                        near_yearly(u, ctx->signup, local_now(vm, zone_of(u, cp, ctx), ctx, true),
                                     a->within, a->years, true);
             break;
         }
@@ -718,7 +775,11 @@ int clV_conditions(cl_vm *vm, const cl_program *p, size_t index, const cl_contex
         case OP_USES:
         case OP_PER_USER:
         case OP_BUDGET: {
-            const clX_usage *us = clX_usage_of(ctx, clP_text(u, cp->code), u->strs[cp->code].len);
+            if (!usage_known) {
+                usage = clX_usage_of(ctx, clP_text(u, cp->code), u->strs[cp->code].len);
+                usage_known = true;
+            }
+            const clX_usage *us = usage;
             int64_t used = us == NULL ? 0 : in->op == OP_USES ? us->total
                                           : in->op == OP_PER_USER ? us->user : us->spent;
             (sp++)->i = used < u->ints[in->c];

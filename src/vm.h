@@ -38,6 +38,7 @@ struct cl_vm {
     const clT_zone *lt_zone;
     int64_t lt_now;
     uint8_t lt_valid;
+    uint8_t lt_date;            /* lt.date is filled in too */
     clT_local lt;
     uint64_t steps;             /* work done for the current coupon */
     cl_error *err;              /* where the current call reports errors (never NULL
@@ -72,6 +73,11 @@ bool clV_step(cl_vm *vm, uint64_t k);
  * returns how many; -1 on a regex error. */
 long clD_eligible(cl_vm *vm, const clP_unit *u, const clP_discount *d, const cl_context *ctx,
                   uint8_t *elig);
+
+/* clD_eligible() that also gives the eligible lines' units and amount (on
+ * the original cart). */
+long clD_eligible_sums(cl_vm *vm, const clP_unit *u, const clP_discount *d,
+                       const cl_context *ctx, uint8_t *elig, int64_t *units, int64_t *amount);
 
 /* Records TARGET's failures of coupon c (ITEMS, SHIPPING, MIN_SUBTOTAL) in
  * the newest outcome; returns false when the target has nothing to work on.

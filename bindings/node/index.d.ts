@@ -144,6 +144,13 @@ export interface EvaluateOptions {
   only?: string[];
 }
 
+export interface BestOptions {
+  /** Consult the catalog's index: the automatic coupons that cannot apply to
+   * the cart are skipped unevaluated (same choice and totals; they are not
+   * listed in rejected). */
+  indexed?: boolean;
+}
+
 /** A context: a plain object, or its JSON or YAML text. */
 export type ContextInput = Context | string | Uint8Array;
 
@@ -166,7 +173,7 @@ export class Catalog {
   /** One result per coupon (or per code of options.only). */
   evaluate(context: ContextInput, options?: EvaluateOptions): CouponResult[];
   /** The best combination of the automatic coupons and the entered codes. */
-  best(context: ContextInput): Choice;
+  best(context: ContextInput, options?: BestOptions): Choice;
   /** The catalog as bytes, portable and checksummed, for Catalog.load(). */
   save(): Buffer;
   /** The bytecode listing. */

@@ -204,6 +204,7 @@ function contextText(context, what) {
 // ---------------------------------------------------------------------------
 
 const EVALUATE_KEYS = new Set(['entered', 'only']);
+const BEST_KEYS = new Set(['indexed']);
 const kNative = Symbol('couponlib.native');  // the constructor's token
 
 /**
@@ -369,12 +370,19 @@ class Catalog {
 
   /**
    * Chooses the best combination of the automatic coupons and the entered
-   * codes (SPEC section 6).
+   * codes (SPEC section 6). With options.indexed the catalog's index skips,
+   * unevaluated, the automatic coupons that cannot apply to the cart: the
+   * same choice and totals, but those coupons are not listed in rejected.
    */
-  best(context) {
+  best(context, options) {
+    const opts = checkOptions(options, BEST_KEYS, 'best');
+    if (opts.indexed !== undefined && typeof opts.indexed !== 'boolean') {
+      throw new TypeError('best: indexed must be a boolean');
+    }
     const h = this.#handle();
     this.#parse(h, context, 'best');
-    const res = native.clnode_best(h.vm, h.prog, h.ctx, this.#err);
+    const res = native.clnode_best_flags(h.vm, h.prog, h.ctx,
+      opts.indexed ? native.CL_BEST_INDEXED : 0, this.#err);
     if (res === null) throw errorFrom(EvaluationError, this.#err, null);
     const choice = JSON.parse(native.clnode_result_json(res));
     for (const r of choice.applied) nameLines(h.ctx, r);

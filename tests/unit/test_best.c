@@ -157,6 +157,47 @@ static void gen_catalog(gen *g, int n)
     }
 }
 
+/* A catalog of twins: members of a few groups cloned from a handful of
+ * discounts, most of them percents on one SKU's lines or on the whole
+ * order. Twins with nothing between them that touches their lines (which
+ * the search drops) and percents stacking on a line (the stacking bound)
+ * are common; stops, exclusives, priorities and max_coupons are mixed in. */
+static void gen_twins(gen *g, int n)
+{
+    static const char *const kinds[] = {
+        "percent: 10, target: { items: { sku: [A] } }",
+        "percent: 10, target: { items: { sku: [B] } }",
+        "percent: 25, target: { items: { sku: [A] } }",
+        "percent: 5",
+        "percent: 30, target: { items: { sku: [B, C] } }",
+        "amount: \"3.00\", target: { items: { sku: [C] } }",
+        "amount: \"2.50\"",
+        "percent: 15, max_amount: \"4.00\"",
+        "free_shipping: true",
+        "fixed_price: \"9.99\", target: { items: { sku: [D] } }",
+        "percent: 20, target: { items: { category: [cat1] } }",
+    };
+    g->n = 0;
+    out(g, "currency: USD\n");
+    if (rnd(g, 0, 4) == 0)
+        out(g, "selection: { max_coupons: %d }\n", (int)rnd(g, 1, 5));
+    out(g, "coupons:\n");
+    int nk = (int)rnd(g, 2, (int)CL_COUNTOF(kinds));
+    for (int i = 0; i < n; i++) {
+        out(g, "  - code: C%c%d\n", "ab"[rnd(g, 0, 1)], i);
+        out(g, "    automatic: %s\n", rnd(g, 0, 6) ? "true" : "false");
+        if (rnd(g, 0, 5) == 0)
+            out(g, "    priority: 1\n");
+        if (rnd(g, 0, 2) != 0)
+            out(g, "    group: g%d\n", (int)rnd(g, 0, 2));
+        if (rnd(g, 0, 10) == 0)
+            out(g, "    stop: true\n");
+        if (rnd(g, 0, 12) == 0)
+            out(g, "    combine: exclusive\n");
+        out(g, "    discount: { %s }\n", kinds[rnd(g, 0, nk - 1)]);
+    }
+}
+
 /* A random cart, as JSON. */
 static void gen_cart(gen *g, char *buf, size_t size)
 {
@@ -321,9 +362,10 @@ static void check_amounts(const cl_result *res, const cl_context *ctx)
     ck_assert_int_ge(cl_result_total(res, CL_TOTAL_TOTAL), 0);
 }
 
-static void check_case(cl_env *env, cl_vm *vm, gen *g, int n, int round)
+static void check_case(cl_env *env, cl_vm *vm, gen *g, int n, int round,
+                       void (*make)(gen *, int))
 {
-    gen_catalog(g, n);
+    make(g, n);
     cl_error err;
     cl_program *p = cl_compile(env, g->p, g->n, "random.yaml", &err);
     ck_assert_msg(p != NULL, "%s:%u: %s\n%s", "random.yaml", err.line, err.message, g->p);
@@ -371,7 +413,22 @@ START_TEST(test_best_matches_reference)
     cl_vm *vm = cl_vm_new(env);
     gen g = {{0x9e3779b97f4a7c15ull + (uint64_t)_i}, NULL, 0, 0};
     for (int round = 0; round < 150; round++)
-        check_case(env, vm, &g, (int)test_range(&g.rng, 1, MAXC), round);
+        check_case(env, vm, &g, (int)test_range(&g.rng, 1, MAXC), round, gen_catalog);
+    free(g.p);
+    cl_vm_free(vm);
+    cl_env_free(env);
+}
+END_TEST
+
+/* The same against catalogs of twins (gen_twins): what the search drops
+ * and what the stacking bound cuts never changes the choice. */
+START_TEST(test_best_twins_match_reference)
+{
+    cl_env *env = cl_env_new(NULL, NULL);
+    cl_vm *vm = cl_vm_new(env);
+    gen g = {{0x7a1175ull + (uint64_t)_i}, NULL, 0, 0};
+    for (long round = 0; round < test_rounds(150); round++)
+        check_case(env, vm, &g, (int)test_range(&g.rng, 2, MAXC), (int)round, gen_twins);
     free(g.p);
     cl_vm_free(vm);
     cl_env_free(env);
@@ -470,6 +527,7 @@ static Suite *best_suite(void)
     TCase *tc = tcase_create("reference");
     tcase_set_timeout(tc, 1200);
     tcase_add_loop_test(tc, test_best_matches_reference, 0, 4);
+    tcase_add_loop_test(tc, test_best_twins_match_reference, 0, 4);
     tcase_add_test(tc, test_best_prunes);
     suite_add_tcase(s, tc);
     tc = tcase_create("index");

@@ -8,6 +8,7 @@
 #include "oomalloc.h"
 #include "testutil.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 
 static test_alloc A;
@@ -532,6 +533,282 @@ START_TEST(test_parse_oom)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------
+ * The fast way against the general one
+ * ------------------------------------------------------------------------ */
+
+typedef struct gen {
+    test_rng rng;
+    char buf[8192];
+    size_t n;
+    bool dirty;           /* this context may have mistakes, escapes, odd values */
+} gen;
+
+static void put(gen *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(gen *g, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(g->buf + g->n, sizeof g->buf - g->n, fmt, ap);
+    va_end(ap);
+    if (k > 0)
+        g->n += (size_t)k < sizeof g->buf - g->n ? (size_t)k : sizeof g->buf - g->n - 1;
+}
+
+static int pick(gen *g, int n)
+{
+    return (int)test_range(&g->rng, 0, n - 1);
+}
+
+/* One chance in n, in a dirty context only. */
+static bool odd(gen *g, int n)
+{
+    return g->dirty && pick(g, n) == 0;
+}
+
+/* A JSON string, now and then with an escape or a non-ASCII character. */
+static void put_str(gen *g, const char *s)
+{
+    switch (g->dirty ? pick(g, 12) : 3) {
+    case 0: put(g, "\"%s\\u00e9\"", s); break;
+    case 1: put(g, "\"%s\\n\"", s); break;
+    case 2: put(g, "\"%s\xc3\xa9\"", s); break;
+    default: put(g, "\"%s\"", s); break;
+    }
+}
+
+/* A value for a field of type t: mostly right, sometimes wrong. */
+static void put_value(gen *g, char type)
+{
+    static const char *const words[] = {"vip", "card", "u-7", "SKU-1", "electronics/tv", "x"};
+    char t = (char)(type & 0x7f);
+    if (!(type & 0x80) && pick(g, 12) == 0) {
+        put(g, "null");
+        return;
+    }
+    if (odd(g, 6)) {
+        static const char *const odd[] = {"true", "12", "1.5", "-1", "0", "\"\"", "[]", "{}",
+                                          "1e3", "01", "\"3\"", "[\"a\", 1]", "[null]"};
+        put(g, "%s", odd[pick(g, CL_COUNTOF(odd))]);
+        return;
+    }
+    switch (t) {
+    case 's': put_str(g, words[pick(g, CL_COUNTOF(words))]); break;
+    case 'i': put(g, "%d", pick(g, 30)); break;
+    case 'q': put(g, "%d", 1 + pick(g, 9)); break;
+    case 'd': put(g, "\"%s\"", odd(g, 4) ? "1990-02-30" : "1990-11-28"); break;
+    case 'a': {
+        static const char *const amounts[] = {"\"12.50\"", "12.5", "7", "\"0.99\"", "3.10",
+                                              "\"1.234\"", "\"-1.00\"", "\"abc\""};
+        put(g, "%s", amounts[pick(g, g->dirty ? CL_COUNTOF(amounts) : 5)]);
+        break;
+    }
+    case 'l': /* a string or a list of strings */
+        if (pick(g, 3) == 0) {
+            put_str(g, words[pick(g, CL_COUNTOF(words))]);
+        } else {
+            put(g, "[");
+            for (int i = 0, n = pick(g, 4); i < n; i++) {
+                put(g, i ? ", " : "");
+                put_str(g, words[pick(g, CL_COUNTOF(words))]);
+            }
+            put(g, "]");
+        }
+        break;
+    case 'b': put(g, "%s", pick(g, 2) ? "true" : "false"); break;
+    }
+}
+
+typedef struct member {
+    const char *key;
+    char type;
+} member;
+
+/* An object of some of members[0..n) (the first `need` always, but in a
+ * dirty context), now and then with a key twice or one unknown. */
+static void put_object(gen *g, const member *m, int n, int need)
+{
+    put(g, "{");
+    bool first = true;
+    for (int i = 0; i < n; i++) {
+        if ((i >= need || g->dirty) && pick(g, 3) == 0)
+            continue;
+        int k = odd(g, 15) ? pick(g, n) : i;
+        put(g, "%s\"%s\": ", first ? "" : pick(g, 2) ? ", " : ",\n  ", odd(g, 20) ? "nope" : m[k].key);
+        if (k < need && !g->dirty)
+            put_value(g, (char)(m[k].type | 0x80));   /* needed: never null */
+        else
+            put_value(g, m[k].type);
+        first = false;
+    }
+    put(g, "}");
+}
+
+static void put_context(gen *g)
+{
+    static const member user[] = {{"id", 's'}, {"email", 's'}, {"birthday", 'd'},
+                                  {"signup_date", 'd'}, {"orders_completed", 'i'}, {"tags", 'l'}};
+    static const member order[] = {{"number", 's'}, {"serial", 'i'}, {"sequence", 'q'}};
+    static const member payment[] = {{"method", 's'}, {"network", 's'}, {"bin", 's'},
+                                     {"wallet", 's'}};
+    static const member shipping[] = {{"method", 's'}, {"country", 's'}, {"amount", 'a'}};
+    static const member item[] = {{"sku", 's'}, {"quantity", 'q'}, {"unit_price", 'a'},
+                                  {"categories", 'l'}, {"tags", 'l'}, {"on_sale", 'b'},
+                                  {"name", 's'}};
+    static const member usage[] = {{"total", 'i'}, {"user", 'i'}, {"spent", 'a'}};
+    static const char *const zones[] = {"\"UTC\"", "\"America/New_York\"", "\"No/Such\"", "null"};
+    static const char *const currencies[] = {"\"USD\"", "\"JPY\"", "\"KWD\"", "\"XXX\"", "7"};
+    g->n = 0;
+    g->dirty = pick(g, 3) == 0;
+    if (pick(g, 20) == 0)
+        put(g, "\xEF\xBB\xBF");
+    put(g, pick(g, 4) ? "{" : "  {\n");
+    int order_of[10];
+    for (int i = 0; i < 10; i++)
+        order_of[i] = i;
+    for (int i = 9; i > 0; i--) { /* mostly the usual order, now and then shuffled */
+        if (pick(g, 4) != 0)
+            continue;
+        int j = pick(g, i + 1), t = order_of[i];
+        order_of[i] = order_of[j];
+        order_of[j] = t;
+    }
+    bool first = true;
+    for (int k = 0; k < 10; k++) {
+        int which = order_of[k];
+        if (which > 2 && pick(g, 4) == 0)
+            continue;
+        if (which <= 2 && odd(g, 10))
+            continue;
+        put(g, first ? "" : ", ");
+        first = false;
+        switch (which) {
+        case 0:
+            put(g, "\"now\": %s", odd(g, 8) ? "\"2026-13-01T00:00:00Z\"" : "\"2026-11-27T15:30:00Z\"");
+            break;
+        case 1: put(g, "\"currency\": %s", odd(g, 3) ? currencies[pick(g, 5)] : "\"USD\""); break;
+        case 2:
+            put(g, "\"items\": [");
+            for (int i = 0, n = pick(g, 4); i < n; i++) {
+                put(g, i ? ", " : "");
+                put_object(g, item, CL_COUNTOF(item), 3);
+            }
+            put(g, "]");
+            break;
+        case 3: put(g, "\"timezone\": %s", zones[g->dirty ? pick(g, 4) : pick(g, 2)]); break;
+        case 4: put(g, "\"codes\": "); put_value(g, 'l'); break;
+        case 5: put(g, "\"user\": "); put_object(g, user, CL_COUNTOF(user), 0); break;
+        case 6: put(g, "\"order\": "); put_object(g, order, CL_COUNTOF(order), 0); break;
+        case 7: put(g, "\"payment\": "); put_object(g, payment, CL_COUNTOF(payment), 0); break;
+        case 8: put(g, "\"shipping\": "); put_object(g, shipping, CL_COUNTOF(shipping), 0); break;
+        default:
+            put(g, "\"usage\": {");
+            for (int i = 0, n = pick(g, 3); i < n; i++) {
+                put(g, "%s\"%s\": ", i ? ", " : "", pick(g, 3) ? (i ? "B" : "a") : "A");
+                put_object(g, usage, CL_COUNTOF(usage), 0);
+            }
+            put(g, "}");
+            break;
+        }
+    }
+    put(g, "}%s", odd(g, 10) ? " x" : pick(g, 2) ? "" : "\n");
+}
+
+static void tprintf(test_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void tprintf(test_text *t, const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (k > 0)
+        test_text_write(t, line, (size_t)k < sizeof line ? (size_t)k : sizeof line - 1);
+}
+
+/* Everything a context holds, as text, to compare two of them. */
+static void dump_list(test_text *t, const char *what, const clX_list *l)
+{
+    tprintf(t, "%s[%u]", what, l->n);
+    for (uint32_t i = 0; i < l->n; i++)
+        tprintf(t, " '%s'", l->v[i].p);
+    tprintf(t, "\n");
+}
+
+static void dump(test_text *t, const cl_context *c)
+{
+    t->n = 0;
+    tprintf(t, "now %d %lld cur '%s' %d zone %s\n", c->has_now, (long long)c->now,
+                     c->currency, c->exponent, c->zone ? c->zone->name : "-");
+    for (int f = 0; f < FLD_FIRST_INT; f++)
+        tprintf(t, "str %d %s\n", f, c->str[f].p ? c->str[f].p : "(absent)");
+    for (int f = 0; f < FLD_FIRST_AMT - FLD_FIRST_INT; f++)
+        tprintf(t, "int %d %d %lld\n", f, c->has_int[f], (long long)c->ints[f]);
+    tprintf(t, "ship %d %lld bday %d %lld signup %d %lld\n", c->has_shipping,
+                     (long long)c->shipping, c->has_birthday, (long long)c->birthday,
+                     c->has_signup, (long long)c->signup);
+    dump_list(t, "codes", &c->codes);
+    dump_list(t, "tags", &c->user_tags);
+    for (size_t i = 0; i < c->items.n; i++) {
+        const clX_item *it = &c->items.v[i];
+        tprintf(t, "item '%s' %lld x %lld = %lld (%lld) sale %d bloom %llx\n", it->sku.p,
+                         (long long)it->quantity, (long long)it->unit_price,
+                         (long long)it->amount, (long long)c->amounts.v[i], it->on_sale,
+                         (unsigned long long)it->cat_bloom);
+        dump_list(t, " categories", &it->categories);
+        dump_list(t, " tags", &it->tags);
+        for (uint32_t k = 0; k < it->nprefixes; k++)
+            tprintf(t, " prefix %.*s %x\n", (int)it->prefixes[k].len, it->prefixes[k].p,
+                             it->prefixes[k].hash);
+    }
+    for (size_t i = 0; i < c->usage.n; i++)
+        tprintf(t, "usage '%s' %lld %lld %lld\n", c->usage.v[i].code.p,
+                         (long long)c->usage.v[i].total, (long long)c->usage.v[i].user,
+                         (long long)c->usage.v[i].spent);
+    tprintf(t, "subtotal %lld quantity %lld on sale %u\n", (long long)c->subtotal,
+                     (long long)c->quantity, c->on_sale);
+}
+
+START_TEST(test_parse_fast_way)
+{
+    gen g = {{0xfa57ull}, {0}, 0, false};
+    cl_context *other = cl_context_new(env);
+    test_text a = {0}, b = {0};
+    long fast = 0, ok = 0, rounds = test_rounds(20000);
+    for (long round = 0; round < rounds; round++) {
+        put_context(&g);
+        cl_error e1, e2;
+        long before = A.total;
+        int r1 = clX_parse(ctx, g.buf, g.n, &e1, true);
+        long fast_allocs = A.total - before;
+        before = A.total;
+        int r2 = clX_parse(other, g.buf, g.n, &e2, false);
+        long general_allocs = A.total - before;
+        REQUIRE(r1 == r2, "round %ld: %s (fast way) but %s (general)\n%s", round,
+                cl_status_name(r1), cl_status_name(r2), g.buf);
+        if (r1 != CL_OK) {
+            REQUIRE(e1.code == e2.code && e1.line == e2.line && e1.column == e2.column &&
+                        strcmp(e1.message, e2.message) == 0 && strcmp(e1.path, e2.path) == 0,
+                    "round %ld: %u:%u %s %s, against %u:%u %s %s\n%s", round, e1.line, e1.column,
+                    e1.path, e1.message, e2.line, e2.column, e2.path, e2.message, g.buf);
+            continue;
+        }
+        ok++;
+        fast += fast_allocs < general_allocs;   /* the tree costs allocations */
+        dump(&a, ctx);
+        dump(&b, other);
+        REQUIRE(strcmp(a.p, b.p) == 0, "round %ld:\n%s\n--- fast way\n%s--- general\n%s", round,
+                g.buf, a.p, b.p);
+    }
+    /* Both ways must have been taken often. */
+    ck_assert_msg(fast > ok / 3 && ok > rounds / 4, "%ld of %ld parsed, %ld the fast way", ok,
+                  rounds, fast);
+    free(a.p);
+    free(b.p);
+    cl_context_free(other);
+}
+END_TEST
+
 static Suite *context_suite(void)
 {
     const test_entry tests[] = {
@@ -540,6 +817,7 @@ static Suite *context_suite(void)
         {"setters", test_setter_limits},    {"json", test_parse_everything},
         {"json", test_parse_null_and_minimal}, {"json", test_parse_errors},
         {"json", test_parse_limits},        {"json", test_parse_oom},
+        {"json", test_parse_fast_way},
     };
     return test_suite_fx("context", tests, CL_COUNTOF(tests), 120, setup, teardown);
 }

@@ -177,3 +177,13 @@ const cl_result *clnode_best(cl_vm *vm, const cl_program *prog, const cl_context
     cl_status st = cl_vm_best(vm, prog, ctx, &res, err);
     return outcome(st, res, err);
 }
+
+const cl_result *clnode_best_flags(cl_vm *vm, const cl_program *prog, const cl_context *ctx,
+                                   unsigned flags, cl_error *err)
+{
+    const cl_result *res = NULL;
+    if (err != NULL)
+        err->code = CL_OK;
+    cl_status st = cl_vm_best_flags(vm, prog, ctx, flags, &res, err);
+    return outcome(st, res, err);
+}

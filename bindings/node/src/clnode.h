@@ -54,6 +54,9 @@ const cl_result *clnode_eval_some(cl_vm *vm, const cl_program *prog, const cl_co
                                   cl_error *err);
 const cl_result *clnode_best(cl_vm *vm, const cl_program *prog, const cl_context *ctx,
                              cl_error *err);
+/* cl_vm_best_flags() (flags: 0 or CL_BEST_INDEXED) the same way. */
+const cl_result *clnode_best_flags(cl_vm *vm, const cl_program *prog, const cl_context *ctx,
+                                   unsigned flags, cl_error *err);
 
 /* Fills err with status and a message of the binding's own (for failures
  * the library reports by status only). */

@@ -128,6 +128,24 @@ test('best: the optimal combination, its totals, and the rejected candidates', (
   cat.close();
 });
 
+test('best: indexed gives the same choice and totals, listing fewer rejected', () => {
+  const cat = Catalog.compileFiles(h.shopYaml);
+  for (const name of ['first-order', 'staff-weekend']) {
+    const full = cat.best(h.cart(name));
+    const indexed = cat.best(h.cart(name), { indexed: true });
+    assert.deepEqual(indexed.coupons, full.coupons);
+    assert.deepEqual(indexed.applied, full.applied);
+    assert.deepEqual([indexed.discount, indexed.shipping_discount, indexed.total],
+      [full.discount, full.shipping_discount, full.total]);
+    const codes = new Set(full.rejected.map((r) => r.code));
+    for (const r of indexed.rejected) assert.ok(codes.has(r.code), r.code);
+  }
+  assert.deepEqual(cat.best(h.cart('first-order'), { indexed: false }), cat.best(h.cart('first-order')));
+  assert.throws(() => cat.best(h.cart('first-order'), { indexed: 1 }), TypeError);
+  assert.throws(() => cat.best(h.cart('first-order'), { index: true }), TypeError);
+  cat.close();
+});
+
 test('best: the empty choice leaves the totals unchanged', () => {
   const cat = Catalog.compile(h.SAVE);
   const choice = cat.best({ now: '2026-03-04T10:00:00Z', currency: 'USD',
