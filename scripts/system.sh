@@ -26,7 +26,8 @@
 #                 configured and built when missing)
 #   CL_PORT_BASE  first port (18400): gateway HTTP +0, HTTPS/HTTP2 +1,
 #                 auth +11, catalog +12, cart +13, coupons +14, checkout +15,
-#                 PostgreSQL +20, Redis +21, FerretDB +22 (+23 its debug port)
+#                 PostgreSQL +20, Redis +21 (carts), FerretDB +22 (+23 its
+#                 debug port), Redis +24 (the saved-program cache)
 #   CL_SEED       1 = seed the demo shop on first start (1)
 #   CL_SKIP_DEPS  1 = do not run scripts/deps.sh (0)
 #   CL_ADMIN_EMAIL / CL_ADMIN_PASSWORD  the shop's admin
@@ -62,6 +63,7 @@ PG_PORT=$((BASE + 20))
 REDIS_PORT=$((BASE + 21))
 MONGO_PORT=$((BASE + 22))
 MONGO_DEBUG_PORT=$((BASE + 23))
+CACHE_PORT=$((BASE + 24))
 ADMIN_EMAIL=${CL_ADMIN_EMAIL:-admin@shop.example}
 ADMIN_PASSWORD=${CL_ADMIN_PASSWORD:-admin-password-1}
 CACHE=${COUPONLIB_CACHE:-$HOME/.cache/couponlib}
@@ -134,11 +136,13 @@ alive() {
     [ -f "$f" ] || return 1
     pid=$(head -1 "$f")
     [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+    # a killed process stays a zombie until it is reaped: that is not running
+    [ "$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)" != Z ] || return 1
     case "$1" in
-        postgres) want=postgres ;; redis) want=redis-server ;; ferretdb) want=ferretdb ;;
+        postgres) want=postgres ;; redis|redis-cache) want=redis-server ;; ferretdb) want=ferretdb ;;
         nginx) want=nginx ;; *) want="svc-${1%-[0-9]}" ;;
     esac
-    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$want" || return 1
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -- "$want" >/dev/null || return 1
     echo "$pid"
 }
 
@@ -191,6 +195,7 @@ export AUTH_ADMIN_PASSWORD="$ADMIN_PASSWORD"
 export PG_URL="postgresql://shop@127.0.0.1:$PG_PORT/shop?connect_timeout=3"
 export REDIS_HOST=127.0.0.1
 export REDIS_PORT=$REDIS_PORT
+export SHOP_CACHE_REDIS=127.0.0.1:$CACHE_PORT
 export MONGO_URL="mongodb://127.0.0.1:$MONGO_PORT/?serverSelectionTimeoutMS=3000"
 export CATALOG_URL="http://127.0.0.1:$CATALOG_PORT"
 export CART_URL="http://127.0.0.1:$CART_PORT"
@@ -214,9 +219,20 @@ start_postgres() {
         as_pg "$bin/initdb" -D "$data" -U shop --auth=trust -E UTF8 --locale=C.UTF-8 \
             >"$STATE/logs/initdb.log" 2>&1 || { cat "$STATE/logs/initdb.log" >&2; die "initdb failed"; }
     fi
-    if [ -f "$data/postmaster.pid" ] && as_pg "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
-        return 0
-    fi
+    # running: the postmaster of the lock file is alive and not a zombie. A
+    # postmaster that was killed stays a zombie until its parent (init, in
+    # a container maybe a slow one) reaps it, and its lock file keeps a new
+    # one from starting until then: wait for that.
+    local n=300
+    while [ -f "$data/postmaster.pid" ]; do
+        local st
+        st=$(ps -o stat= -p "$(head -1 "$data/postmaster.pid")" 2>/dev/null | tr -d ' ' || true)
+        case "$st" in
+            "") break ;;
+            Z*) [ $n -gt 0 ] || die "a killed PostgreSQL was never reaped"; sleep 0.1; n=$((n - 1)) ;;
+            *) return 0 ;;
+        esac
+    done
     local plog="$root/postgres.log"
     as_pg "$bin/pg_ctl" -D "$data" -l "$plog" -w -t 60 start \
         -o "-p $PG_PORT -k $sock -c listen_addresses=127.0.0.1 -c max_connections=300" \
@@ -235,13 +251,25 @@ apply_schema() {
         { cat "$STATE/logs/schema.log" >&2; die "the schema did not apply"; }
 }
 
+# Two Redis servers: the carts (persistent, never evicted) and the cache of
+# saved programs (in memory only, evicting the least recently used), so
+# that a cache's eviction policy can never touch a cart.
 start_redis() {
-    alive redis >/dev/null && return 0
-    mkdir -p "$STATE/redis"
-    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$STATE/redis" \
-        --daemonize yes --pidfile "$STATE/run/redis.pid" --logfile "$STATE/logs/redis.log" \
-        --appendonly yes --appendfsync everysec --save "" --protected-mode yes >/dev/null
-    wait_port "$REDIS_PORT" 20 || die "Redis did not start (see $STATE/logs/redis.log)"
+    if ! alive redis >/dev/null; then
+        mkdir -p "$STATE/redis"
+        redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$STATE/redis" \
+            --daemonize yes --pidfile "$STATE/run/redis.pid" --logfile "$STATE/logs/redis.log" \
+            --appendonly yes --appendfsync everysec --save "" --protected-mode yes >/dev/null
+        wait_port "$REDIS_PORT" 20 || die "Redis did not start (see $STATE/logs/redis.log)"
+    fi
+    if ! alive redis-cache >/dev/null; then
+        mkdir -p "$STATE/redis-cache"
+        redis-server --port "$CACHE_PORT" --bind 127.0.0.1 --dir "$STATE/redis-cache" \
+            --daemonize yes --pidfile "$STATE/run/redis-cache.pid" \
+            --logfile "$STATE/logs/redis-cache.log" --appendonly no --save "" \
+            --maxmemory 64mb --maxmemory-policy allkeys-lru --protected-mode yes >/dev/null
+        wait_port "$CACHE_PORT" 20 || die "Redis (cache) did not start (see $STATE/logs/redis-cache.log)"
+    fi
 }
 
 start_ferretdb() {
@@ -404,6 +432,7 @@ down() {
     done
     stop ferretdb TERM
     stop redis TERM
+    stop redis-cache TERM
     local root
     root=$(pgroot)
     if [ -f "$root/data/postmaster.pid" ]; then
@@ -415,7 +444,7 @@ down() {
 
 status() {
     local name pid
-    for name in postgres redis ferretdb $(instances) nginx; do
+    for name in postgres redis redis-cache ferretdb $(instances) nginx; do
         if pid=$(alive "$name"); then echo "$name: running ($pid)"; else echo "$name: stopped"; fi
     done
 }
@@ -428,7 +457,7 @@ case "$cmd" in
         shift
         [ $# -gt 0 ] || die "usage: scripts/system.sh restart NAME..."
         for name in "$@"; do
-            instances | grep -qx -- "$name" || die "no service instance $name"
+            instances | grep -x -- "$name" >/dev/null || die "no service instance $name"
             stop "$name" TERM
             start_instance "$name"
         done

@@ -36,9 +36,26 @@ int shop_init(void)
     if (env == NULL)
         return -1;
     cache_ttl = svc_env_long("SHOP_PROGRAM_CACHE_TTL", 7 * 86400, 60, 365L * 86400);
-    if (svc_env("REDIS_HOST", NULL) != NULL)
+    /* the program cache: SHOP_CACHE_REDIS ("host:port") when set, else the
+     * Redis of REDIS_HOST/REDIS_PORT; neither = no cache */
+    const char *cache_at = svc_env("SHOP_CACHE_REDIS", NULL);
+    if (cache_at != NULL) {
+        char host[128];
+        const char *colon = strrchr(cache_at, ':');
+        char *end = NULL;
+        long port = colon ? strtol(colon + 1, &end, 10) : 0;
+        if (colon == NULL || colon == cache_at || (size_t)(colon - cache_at) >= sizeof host ||
+            end == colon + 1 || *end != '\0' || port < 1 || port > 65535) {
+            svc_log("SHOP_CACHE_REDIS: want host:port, not %s", cache_at);
+            return -1;
+        }
+        memcpy(host, cache_at, (size_t)(colon - cache_at));
+        host[colon - cache_at] = '\0';
+        redis = svc_redis_pool(host, (int)port);
+    } else if (svc_env("REDIS_HOST", NULL) != NULL) {
         redis = svc_redis_pool(svc_env("REDIS_HOST", "127.0.0.1"),
                                (int)svc_env_long("REDIS_PORT", 6379, 1, 65535));
+    }
     const char *tzdir = svc_env("SHOP_TZDIR", NULL);
     if (tzdir != NULL && cl_env_set_tzdir(env, tzdir) != CL_OK)
         return -1;

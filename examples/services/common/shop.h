@@ -51,7 +51,8 @@ typedef struct shop_catalog {
 } shop_catalog;
 
 /* Puts the saved program (cl_program_save) of version of the coupon key in
- * the Redis cache ($REDIS_HOST/$REDIS_PORT; nothing when unset or down),
+ * the Redis cache ($SHOP_CACHE_REDIS "host:port", else $REDIS_HOST and
+ * $REDIS_PORT; nothing when unset or down),
  * where the catalog builder of every service finds it. Best effort. */
 void shop_cache_put(const char *key, const char *version, const cl_program *prog);
 

@@ -163,6 +163,16 @@ static bool route_match(const char *pattern, const char *url, char *segbuf, size
     return true;
 }
 
+/* The literal (not {}) segments of a route pattern. */
+static int literals(const char *pattern)
+{
+    int n = 0;
+    for (const char *p = pattern; *p; p++)
+        if (*p == '/' && !(p[1] == '{' && p[2] == '}'))
+            n++;
+    return n;
+}
+
 /* Sends resp; returns libmicrohttpd's verdict. */
 static enum MHD_Result send_resp(struct MHD_Connection *conn, svc_resp *resp,
                                  const char *allow, bool www_auth)
@@ -331,17 +341,28 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     char allow[64] = "";
     char segbuf[2048];
 
-    if (strcmp(method, "GET") == 0 &&
-        (strcmp(url, "/healthz") == 0 || strcmp(url, srv->health) == 0)) {
+    bool health = strcmp(url, "/healthz") == 0 || strcmp(url, srv->health) == 0;
+    if (health && strcmp(method, "GET") == 0) {
         svc_ok(&resp, 200, json_pack("{s:s, s:s}", "status", "ok", "service", srv->name));
+    } else if (health) {
+        snprintf(allow, sizeof allow, "GET");
+        svc_error(&resp, 405, "method_not_allowed", "%s is not allowed here; use GET", method);
     } else if (pd->too_big) {
         svc_error(&resp, 413, "too_large", "the body is larger than %zu bytes", srv->max_body);
     } else {
+        /* A path's own routes are the matching patterns with the most
+         * literal segments: /api/coupons/validate is not /api/coupons/{} */
+        int best = -1;
+        const char *params[SVC_MAX_PARAMS];
+        size_t np = 0;
+        for (const svc_route *rt = srv->routes; rt->method != NULL; rt++)
+            if (literals(rt->pattern) > best &&
+                route_match(rt->pattern, url, segbuf, sizeof segbuf, params, &np))
+                best = literals(rt->pattern);
         const svc_route *found = NULL;
-        for (const svc_route *rt = srv->routes; rt->method != NULL; rt++) {
-            size_t np = 0;
-            const char *params[SVC_MAX_PARAMS];
-            if (!route_match(rt->pattern, url, segbuf, sizeof segbuf, params, &np))
+        for (const svc_route *rt = srv->routes; best >= 0 && rt->method != NULL; rt++) {
+            if (literals(rt->pattern) != best ||
+                !route_match(rt->pattern, url, segbuf, sizeof segbuf, params, &np))
                 continue;
             if (strcmp(rt->method, method) == 0) {
                 found = rt;

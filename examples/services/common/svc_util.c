@@ -7,6 +7,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -449,13 +450,17 @@ static void pg_close(void *c)
     PQfinish(c);
 }
 
-/* An idle connection is usable when reading what the server sent while it
- * sat in the pool finds neither an error nor the end of the connection (a
- * server restart or crash closes every connection). */
+/* An idle connection is usable when the server sent nothing while it sat in
+ * the pool: a healthy idle connection has nothing to read (the services
+ * LISTEN to nothing), while a server that stops or crashes sends a FATAL
+ * error and closes the connection. One poll, no round trip. */
 static bool pg_usable(void *c)
 {
-    return PQconsumeInput(c) == 1 && PQstatus(c) == CONNECTION_OK &&
-           PQtransactionStatus(c) == PQTRANS_IDLE;
+    struct pollfd pfd = {.fd = PQsocket(c), .events = POLLIN};
+    if (PQstatus(c) != CONNECTION_OK || PQtransactionStatus(c) != PQTRANS_IDLE || pfd.fd < 0)
+        return false;
+    int n = poll(&pfd, 1, 0);
+    return n == 0;
 }
 
 svc_pool *svc_pg_pool(const char *conninfo)

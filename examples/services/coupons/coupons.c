@@ -45,7 +45,7 @@
 static svc_pool *pg_pool;
 
 #define MAX_SOURCE (128 * 1024)
-#define MAX_GENERATE 100000       /* codes per request */
+#define MAX_GENERATE 10000        /* codes per request (about a second of inserts) */
 #define MAX_PREFIX 20
 
 /* ------------------------------------------------------------------------
