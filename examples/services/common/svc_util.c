@@ -602,12 +602,46 @@ static size_t on_data(char *p, size_t size, size_t n, void *ud)
     return k;
 }
 
+/* Each thread keeps its curl handle, and with it a kept-alive connection
+ * to each service it calls: no TCP handshake and no new server thread per
+ * call (the services run a thread per connection). A connection the other
+ * side closed is noticed and replaced by curl. */
+static pthread_key_t curl_key;
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+static void curl_drop(void *h)
+{
+    curl_easy_cleanup(h);
+}
+
+static void curl_key_make(void)
+{
+    if (pthread_key_create(&curl_key, curl_drop) != 0)
+        abort();
+}
+
+static CURL *thread_curl(void)
+{
+    pthread_once(&curl_once, curl_key_make);
+    CURL *h = pthread_getspecific(curl_key);
+    if (h != NULL) {
+        curl_easy_reset(h);
+        return h;
+    }
+    h = curl_easy_init();
+    if (h != NULL && pthread_setspecific(curl_key, h) != 0) {
+        curl_easy_cleanup(h);
+        h = NULL;
+    }
+    return h;
+}
+
 int svc_call(const char *method, const char *url, const char *bearer, const json_t *body,
              json_t **out)
 {
     if (out)
         *out = NULL;
-    CURL *h = curl_easy_init();
+    CURL *h = thread_curl();
     if (h == NULL)
         return 0;
     struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: application/json");
@@ -642,7 +676,6 @@ int svc_call(const char *method, const char *url, const char *bearer, const json
     free(s.buf);
     free(text);
     curl_slist_free_all(hdrs);
-    curl_easy_cleanup(h);
     return (int)status;
 }
 
