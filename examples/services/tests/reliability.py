@@ -66,10 +66,10 @@ RUN = "".join(random.choice(string.ascii_uppercase) for _ in range(4))
 
 QUICK = dict(reps_use=1, reps_user=1, reps_budget=1, reps_gen=1, reps_idem=3, fault_rounds=1,
              pg_users=24, pg_limit=16, timing_n=40, fuzz_admin=8, fuzz_customer=0, load_secs=3,
-             grid_n=(2, 10, 50, 200), grid_k=(1, 5))
+             grid_n=(2, 10, 50, 200), grid_k=(1, 5), pgbench_scale=1)
 FULL = dict(reps_use=20, reps_user=5, reps_budget=10, reps_gen=5, reps_idem=20, fault_rounds=3,
             pg_users=60, pg_limit=40, timing_n=400, fuzz_admin=150, fuzz_customer=50, load_secs=20,
-            grid_n=(2, 10, 50, 200), grid_k=(1, 5))
+            grid_n=(2, 10, 50, 200), grid_k=(1, 5), pgbench_scale=10)
 P = QUICK
 FIG = {}                    # figures, by test
 tests = []
@@ -385,11 +385,13 @@ def one_burst(kind, n, k, rep):
     return spread_checked(tag, n)
 
 
-def grid(kind, reps):
+def grid(kind, reps, before_n=None):
     served = {}
     t0 = time.time()
     runs = 0
     for n in P["grid_n"]:
+        if before_n:
+            before_n(n)
         for k in P["grid_k"]:
             for rep in range(reps):
                 for up, c in one_burst(kind, n, k, rep).items():
@@ -422,10 +424,18 @@ def bursts_never_pass_a_per_user_limit():
     # One customer, one cart: the winners pause after their commit, before
     # they answer and empty the cart, so that every request of the burst
     # finds the cart full and only the limit decides.
-    pause = 6000 if SANITIZED else 2500
-    restart("checkout", "checkout-2", fault=f"checkout.committed=sleep:{pause}")
+    # The pause must outlast the arrival of the whole burst: half a second
+    # for ten requests, longer for more (and for the sanitized build).
+    armed = [None]
+
+    def arm(n):
+        pause = int((500 if n <= 10 else 2500) * (2.5 if SANITIZED else 1))
+        if armed[0] != pause:
+            restart("checkout", "checkout-2", fault=f"checkout.committed=sleep:{pause}")
+            armed[0] = pause
+
     try:
-        runs, served = grid("per_user", P["reps_user"])
+        runs, served = grid("per_user", P["reps_user"], arm)
     finally:
         restart("checkout", "checkout-2")
     print(f"     {runs} bursts of one customer, exactly min(K, N) every time; replicas served {served}")
@@ -463,7 +473,9 @@ def bursts_redeem_a_generated_code_once():
             ok = [b for st, _, b in res if st == 201]
             expect(len(ok) == 1, f"{tag}: a single-use code redeemed {len(ok)} times")
             refused = [json.loads(b) for st, _, b in res if st == 409]
-            expect(len(refused) == n - 1 and all("USAGE_LIMIT" in reasons_of(b) for b in refused), tag)
+            other = [(st, b[:120]) for st, _, b in res if st not in (201, 409)]
+            expect(not other and all("USAGE_LIMIT" in reasons_of(b) for b in refused),
+                   f"{tag}: {other[:3]} {[reasons_of(b) for b in refused[:3]]}")
             expect(one(f"SELECT uses FROM checkout.code_usage WHERE code_key = lower('{code}')") == "1", tag)
             spread_checked(tag, n)
             runs += 1
@@ -713,11 +725,20 @@ def the_program_cache_down_leaves_validation_and_checkout_right():
     # the replica rebuilds its catalog from saved programs (one MGET)
     u = new_users(1, "rc")[0]
     fill_carts([u])
-    coupon(name("RU"), "discount: { amount: \"1.00\" }\n")
-    t = time.time()
-    st, b, _ = call("POST", "/api/coupons/validate", {"codes": [steady]}, u.token)
-    rebuild = {"cache up": round((time.time() - t) * 1000, 1)}
-    expect(st == 200 and b["codes"][0]["applicable"], f"validation: {st} {b}")
+
+    def first_after_change(times):
+        took = []
+        for _ in range(times):
+            coupon(name("RU"), "discount: { amount: \"1.00\" }\n")
+            t = time.time()
+            st, b, _ = call("POST", "/api/coupons/validate", {"codes": [steady]}, u.token)
+            took.append((time.time() - t) * 1000)
+            expect(st == 200 and b["codes"][0]["applicable"], f"validation: {st} {b}")
+        return round(statistics.median(took), 1)
+
+    reps = 3 if P is QUICK else 9
+    rebuild = {"cache up": first_after_change(reps)}
+    coupons_now = int(one("SELECT count(*) FROM coupons.coupons WHERE active"))
     for mode, sig in modes:
         pid = stop_redis("redis-cache", sig)
         try:
@@ -725,13 +746,10 @@ def the_program_cache_down_leaves_validation_and_checkout_right():
             # catalog, which cannot read the cache now and compiles instead
             code = name("RD")
             coupon(code, "discount: { amount: \"1.50\" }\nlimits: { uses: 5 }\n")
-            u = new_users(1, "rc")[0]
-            fill_carts([u])
-            t = time.time()
             st, b, _ = call("POST", "/api/coupons/validate", {"codes": [code]}, u.token)
-            rebuild[mode] = round((time.time() - t) * 1000, 1)
             expect(st == 200 and b["codes"][0]["applicable"] and b["codes"][0]["discount"] == "1.50",
                    f"validation with the cache {mode}: {st} {b}")
+            rebuild[mode] = first_after_change(reps)
             users = new_users(30, "rc")
             fill_carts(users)
             tag = f"cache-{mode}-{RUN}"
@@ -755,9 +773,11 @@ def the_program_cache_down_leaves_validation_and_checkout_right():
     expect_invariants()
     worst = max(a[2] for a in answers)
     figure("faults_cache_redis", modes=[m for m, _ in modes], background_validations=len(answers),
-           first_validation_after_a_change_ms=rebuild, slowest_background_ms=round(worst * 1000, 1))
+           first_validation_after_a_change_ms=rebuild, active_coupons=coupons_now,
+           slowest_background_ms=round(worst * 1000, 1))
     print(f"     {len(answers)} background validations right while the cache was "
-          f"{' then '.join(m for m, _ in modes)}; first validation after a change (ms) {rebuild}")
+          f"{' then '.join(m for m, _ in modes)}; first validation after a change (median ms, "
+          f"{coupons_now} coupons) {rebuild}")
 
 
 @test
@@ -1152,7 +1172,7 @@ def pgbench(conns, secs):
     base = ["-h", u.hostname, "-p", str(u.port), "-U", u.username or "shop"]
     if one("SELECT 1 FROM pg_database WHERE datname = 'bench'") is None:
         sql("CREATE DATABASE bench")
-        subprocess.run(["pgbench", *base, "-i", "-q", "-s", "10", "bench"], check=True,
+        subprocess.run(["pgbench", *base, "-i", "-q", "-s", str(P["pgbench_scale"]), "bench"], check=True,
                        capture_output=True, timeout=600)
     with tempfile.TemporaryDirectory() as d:
         out = subprocess.run(["pgbench", *base, "-n", "-b", "simple-update", "-c", str(conns), "-j", "2",
