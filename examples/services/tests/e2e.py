@@ -177,6 +177,14 @@ def unknown_route_and_wrong_method():
     expect_error(st, b, 404)
     st, b = call("DELETE", "/api/auth/login")
     expect_error(st, b, 405)
+    # a concrete path is matched before a templated one (OpenAPI's rule):
+    # /api/coupons/validate is not the coupon "validate"
+    r = S.get(GW + "/api/coupons/validate", timeout=30)
+    expect(r.status_code == 405 and r.headers.get("Allow") == "POST", (r.status_code, r.headers))
+    r = S.options(GW + "/api/catalog/healthz", timeout=30)
+    expect(r.status_code == 405 and r.headers.get("Allow") == "GET", (r.status_code, r.headers))
+    r = S.request("TRACE", GW + "/api/cart", timeout=30)
+    expect(r.status_code == 405 and r.json()["error"]["code"] == "method_not_allowed", r.text)
 
 
 # ------------------------------------------------------------------ auth
