@@ -8,6 +8,12 @@
 #   scripts/system.sh demo     a scripted purchase with coupons through the gateway
 #   scripts/system.sh status   what runs
 #   scripts/system.sh env      the settings, as shell assignments
+#   scripts/system.sh restart NAME...
+#                              stop and start service instances (checkout,
+#                              checkout-2, ...) with the caller's environment
+#                              (e.g. SVC_FAULT, see docs/RELIABILITY.md)
+#   scripts/system.sh reload   render the gateway's configuration again from
+#                              the current settings (rate limits) and reload it
 #
 # (scripts/system-up.sh and scripts/system-down.sh are the first two.)
 #
@@ -20,13 +26,21 @@
 #                 configured and built when missing)
 #   CL_PORT_BASE  first port (18400): gateway HTTP +0, HTTPS/HTTP2 +1,
 #                 auth +11, catalog +12, cart +13, coupons +14, checkout +15,
-#                 PostgreSQL +20, Redis +21, FerretDB +22 (+23 its debug port)
+#                 PostgreSQL +20, Redis +21 (carts), FerretDB +22 (+23 its
+#                 debug port), Redis +24 (the saved-program cache)
 #   CL_SEED       1 = seed the demo shop on first start (1)
 #   CL_SKIP_DEPS  1 = do not run scripts/deps.sh (0)
 #   CL_ADMIN_EMAIL / CL_ADMIN_PASSWORD  the shop's admin
 #                 (admin@shop.example / admin-password-1)
-#   CL_LOGIN_RATE, CL_LOGIN_BURST, CL_VALIDATE_RATE, CL_VALIDATE_BURST
-#                 gateway rate limits per client address (5r/s 10, 20r/s 40)
+#   CL_REPLICAS   replicas per service, e.g. "checkout=2,coupons=2" (1 each);
+#                 replica r (2..9) of the service on port +10+i (auth i=1 ...
+#                 checkout i=5) listens on +30+10i+r, is named NAME-r
+#                 (pid and log files), and the gateway balances over all of
+#                 them. Recorded in the state directory by `up`.
+#   CL_LOGIN_RATE, CL_LOGIN_BURST, CL_REGISTER_RATE, CL_REGISTER_BURST,
+#   CL_VALIDATE_RATE, CL_VALIDATE_BURST, CL_CHECKOUT_RATE, CL_CHECKOUT_BURST
+#                 gateway rate limits per client address (5r/s 10, 5r/s 20,
+#                 20r/s 40, 10r/s 20)
 #   SHOP_CURRENCY, SHOP_TIMEZONE, SHOP_SHIPPING_RATES, AUTH_*, CART_*, SVC_*
 #                 passed to the services (see docs/services.md)
 set -euo pipefail
@@ -49,6 +63,7 @@ PG_PORT=$((BASE + 20))
 REDIS_PORT=$((BASE + 21))
 MONGO_PORT=$((BASE + 22))
 MONGO_DEBUG_PORT=$((BASE + 23))
+CACHE_PORT=$((BASE + 24))
 ADMIN_EMAIL=${CL_ADMIN_EMAIL:-admin@shop.example}
 ADMIN_PASSWORD=${CL_ADMIN_PASSWORD:-admin-password-1}
 CACHE=${COUPONLIB_CACHE:-$HOME/.cache/couponlib}
@@ -73,6 +88,47 @@ as_pg() {
     fi
 }
 
+# The replicas: CL_REPLICAS when set (recorded by `up`), else what `up`
+# recorded, else one of each.
+replica_spec() {
+    if [ -n "${CL_REPLICAS+x}" ]; then echo "$CL_REPLICAS"
+    elif [ -f "$STATE/replicas" ]; then cat "$STATE/replicas"
+    fi
+}
+
+# replicas SERVICE: how many instances of SERVICE run (1 to 9).
+replicas() {
+    local n=1 e
+    for e in $(replica_spec | tr ',' ' '); do
+        if [ "${e%%=*}" = "$1" ]; then n=${e#*=}; fi
+    done
+    case "$n" in [1-9]) ;; *) die "CL_REPLICAS: $1 wants 1 to 9 replicas, not $n" ;; esac
+    echo "$n"
+}
+
+# instances: every service instance, replicas included (checkout checkout-2 ...).
+instances() {
+    local s r
+    for s in $SERVICES; do
+        echo "$s"
+        for ((r = 2; r <= $(replicas "$s"); r++)); do echo "$s-$r"; done
+    done
+}
+
+# port_of INSTANCE: where it listens.
+port_of() {
+    local svc=${1%-[0-9]} r=1 i=0 s
+    [ "$svc" != "$1" ] && r=${1##*-}
+    for s in $SERVICES; do
+        i=$((i + 1))
+        if [ "$s" = "$svc" ]; then
+            if [ "$r" -eq 1 ]; then echo $((BASE + 10 + i)); else echo $((BASE + 30 + 10 * i + r)); fi
+            return 0
+        fi
+    done
+    die "no service $1"
+}
+
 # alive NAME: the pid recorded for NAME when that process still runs and is
 # still the program that was started (a pid can be reused).
 alive() {
@@ -80,11 +136,13 @@ alive() {
     [ -f "$f" ] || return 1
     pid=$(head -1 "$f")
     [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+    # a killed process stays a zombie until it is reaped: that is not running
+    [ "$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)" != Z ] || return 1
     case "$1" in
-        postgres) want=postgres ;; redis) want=redis-server ;; ferretdb) want=ferretdb ;;
-        nginx) want=nginx ;; *) want="svc-$1" ;;
+        postgres) want=postgres ;; redis|redis-cache) want=redis-server ;; ferretdb) want=ferretdb ;;
+        nginx) want=nginx ;; *) want="svc-${1%-[0-9]}" ;;
     esac
-    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$want" || return 1
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -- "$want" >/dev/null || return 1
     echo "$pid"
 }
 
@@ -137,6 +195,7 @@ export AUTH_ADMIN_PASSWORD="$ADMIN_PASSWORD"
 export PG_URL="postgresql://shop@127.0.0.1:$PG_PORT/shop?connect_timeout=3"
 export REDIS_HOST=127.0.0.1
 export REDIS_PORT=$REDIS_PORT
+export SHOP_CACHE_REDIS=127.0.0.1:$CACHE_PORT
 export MONGO_URL="mongodb://127.0.0.1:$MONGO_PORT/?serverSelectionTimeoutMS=3000"
 export CATALOG_URL="http://127.0.0.1:$CATALOG_PORT"
 export CART_URL="http://127.0.0.1:$CART_PORT"
@@ -160,9 +219,20 @@ start_postgres() {
         as_pg "$bin/initdb" -D "$data" -U shop --auth=trust -E UTF8 --locale=C.UTF-8 \
             >"$STATE/logs/initdb.log" 2>&1 || { cat "$STATE/logs/initdb.log" >&2; die "initdb failed"; }
     fi
-    if [ -f "$data/postmaster.pid" ] && as_pg "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
-        return 0
-    fi
+    # running: the postmaster of the lock file is alive and not a zombie. A
+    # postmaster that was killed stays a zombie until its parent (init, in
+    # a container maybe a slow one) reaps it, and its lock file keeps a new
+    # one from starting until then: wait for that.
+    local n=300
+    while [ -f "$data/postmaster.pid" ]; do
+        local st
+        st=$(ps -o stat= -p "$(head -1 "$data/postmaster.pid")" 2>/dev/null | tr -d ' ' || true)
+        case "$st" in
+            "") break ;;
+            Z*) [ $n -gt 0 ] || die "a killed PostgreSQL was never reaped"; sleep 0.1; n=$((n - 1)) ;;
+            *) return 0 ;;
+        esac
+    done
     local plog="$root/postgres.log"
     as_pg "$bin/pg_ctl" -D "$data" -l "$plog" -w -t 60 start \
         -o "-p $PG_PORT -k $sock -c listen_addresses=127.0.0.1 -c max_connections=300" \
@@ -181,13 +251,25 @@ apply_schema() {
         { cat "$STATE/logs/schema.log" >&2; die "the schema did not apply"; }
 }
 
+# Two Redis servers: the carts (persistent, never evicted) and the cache of
+# saved programs (in memory only, evicting the least recently used), so
+# that a cache's eviction policy can never touch a cart.
 start_redis() {
-    alive redis >/dev/null && return 0
-    mkdir -p "$STATE/redis"
-    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$STATE/redis" \
-        --daemonize yes --pidfile "$STATE/run/redis.pid" --logfile "$STATE/logs/redis.log" \
-        --appendonly yes --appendfsync everysec --save "" --protected-mode yes >/dev/null
-    wait_port "$REDIS_PORT" 20 || die "Redis did not start (see $STATE/logs/redis.log)"
+    if ! alive redis >/dev/null; then
+        mkdir -p "$STATE/redis"
+        redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$STATE/redis" \
+            --daemonize yes --pidfile "$STATE/run/redis.pid" --logfile "$STATE/logs/redis.log" \
+            --appendonly yes --appendfsync everysec --save "" --protected-mode yes >/dev/null
+        wait_port "$REDIS_PORT" 20 || die "Redis did not start (see $STATE/logs/redis.log)"
+    fi
+    if ! alive redis-cache >/dev/null; then
+        mkdir -p "$STATE/redis-cache"
+        redis-server --port "$CACHE_PORT" --bind 127.0.0.1 --dir "$STATE/redis-cache" \
+            --daemonize yes --pidfile "$STATE/run/redis-cache.pid" \
+            --logfile "$STATE/logs/redis-cache.log" --appendonly no --save "" \
+            --maxmemory 64mb --maxmemory-policy allkeys-lru --protected-mode yes >/dev/null
+        wait_port "$CACHE_PORT" 20 || die "Redis (cache) did not start (see $STATE/logs/redis-cache.log)"
+    fi
 }
 
 start_ferretdb() {
@@ -218,40 +300,81 @@ make_keys() {
     fi
 }
 
+# start_instance NAME: starts one service instance (not waiting for it).
+start_instance() {
+    local name=$1 svc=${1%-[0-9]} port
+    port=$(port_of "$name")
+    [ -x "$BUILD/examples/services/svc-$svc" ] || die "$BUILD/examples/services/svc-$svc is not built"
+    (eval "$(service_env)"; SVC_PORT=$port exec nohup "$BUILD/examples/services/svc-$svc" \
+        >>"$STATE/logs/$name.log" 2>&1 </dev/null) &
+    echo $! >"$STATE/run/$name.pid"
+}
+
+wait_instance() {
+    wait_http "http://127.0.0.1:$(port_of "$1")/healthz" 30 ||
+        { tail -20 "$STATE/logs/$1.log" >&2; die "$1 did not start"; }
+}
+
 start_services() {
-    eval "$(service_env)"
-    local name port var
-    for name in $SERVICES; do
+    local name
+    for name in $(instances); do
         alive "$name" >/dev/null && continue
-        var=$(echo "$name" | tr a-z A-Z)_PORT
-        port=${!var}
-        [ -x "$BUILD/examples/services/svc-$name" ] || die "$BUILD/examples/services/svc-$name is not built"
-        SVC_PORT=$port nohup "$BUILD/examples/services/svc-$name" \
-            >>"$STATE/logs/$name.log" 2>&1 </dev/null &
-        echo $! >"$STATE/run/$name.pid"
+        start_instance "$name"
     done
-    for name in $SERVICES; do
-        var=$(echo "$name" | tr a-z A-Z)_PORT
-        wait_http "http://127.0.0.1:${!var}/healthz" 30 ||
-            { tail -20 "$STATE/logs/$name.log" >&2; die "$name did not start"; }
+    for name in $(instances); do wait_instance "$name"; done
+}
+
+# servers SERVICE: the upstream's server lines, one per instance.
+servers() {
+    local out="" r name
+    for ((r = 1; r <= $(replicas "$1"); r++)); do
+        name=$1; [ "$r" -gt 1 ] && name="$1-$r"
+        out="$out server 127.0.0.1:$(port_of "$name") max_fails=1 fail_timeout=2s;"
     done
+    echo "$out"
+}
+
+render_nginx() {
+    mkdir -p "$STATE/nginx/tmp"
+    sed -e "s|@STATE@|$STATE|g" -e "s|@HTTP_PORT@|$HTTP_PORT|g" -e "s|@HTTPS_PORT@|$HTTPS_PORT|g" \
+        -e "s|@AUTH_SERVERS@|$(servers auth)|g" -e "s|@CATALOG_SERVERS@|$(servers catalog)|g" \
+        -e "s|@CART_SERVERS@|$(servers cart)|g" -e "s|@COUPONS_SERVERS@|$(servers coupons)|g" \
+        -e "s|@CHECKOUT_SERVERS@|$(servers checkout)|g" -e "s|@WORKERS@|${CL_NGINX_WORKERS:-2}|g" \
+        -e "s|@LOGIN_RATE@|${CL_LOGIN_RATE:-5r/s}|g" -e "s|@LOGIN_BURST@|${CL_LOGIN_BURST:-10}|g" \
+        -e "s|@REGISTER_RATE@|${CL_REGISTER_RATE:-5r/s}|g" \
+        -e "s|@REGISTER_BURST@|${CL_REGISTER_BURST:-20}|g" \
+        -e "s|@VALIDATE_RATE@|${CL_VALIDATE_RATE:-20r/s}|g" \
+        -e "s|@VALIDATE_BURST@|${CL_VALIDATE_BURST:-40}|g" \
+        -e "s|@CHECKOUT_RATE@|${CL_CHECKOUT_RATE:-10r/s}|g" \
+        -e "s|@CHECKOUT_BURST@|${CL_CHECKOUT_BURST:-20}|g" \
+        "$root/examples/services/nginx/nginx.conf.in" >"$STATE/nginx/nginx.conf.new"
+    nginx -p "$STATE/nginx" -c "$STATE/nginx/nginx.conf.new" -e "$STATE/logs/nginx-error.log" -t \
+        >"$STATE/logs/nginx-test.log" 2>&1 || { cat "$STATE/logs/nginx-test.log" >&2; die "bad nginx config"; }
+    mv "$STATE/nginx/nginx.conf.new" "$STATE/nginx/nginx.conf"
 }
 
 start_nginx() {
     alive nginx >/dev/null && return 0
-    mkdir -p "$STATE/nginx/tmp"
-    sed -e "s|@STATE@|$STATE|g" -e "s|@HTTP_PORT@|$HTTP_PORT|g" -e "s|@HTTPS_PORT@|$HTTPS_PORT|g" \
-        -e "s|@AUTH_PORT@|$AUTH_PORT|g" -e "s|@CATALOG_PORT@|$CATALOG_PORT|g" \
-        -e "s|@CART_PORT@|$CART_PORT|g" -e "s|@COUPONS_PORT@|$COUPONS_PORT|g" \
-        -e "s|@CHECKOUT_PORT@|$CHECKOUT_PORT|g" -e "s|@WORKERS@|${CL_NGINX_WORKERS:-2}|g" \
-        -e "s|@LOGIN_RATE@|${CL_LOGIN_RATE:-5r/s}|g" -e "s|@LOGIN_BURST@|${CL_LOGIN_BURST:-10}|g" \
-        -e "s|@VALIDATE_RATE@|${CL_VALIDATE_RATE:-20r/s}|g" \
-        -e "s|@VALIDATE_BURST@|${CL_VALIDATE_BURST:-40}|g" \
-        "$root/examples/services/nginx/nginx.conf.in" >"$STATE/nginx/nginx.conf"
-    nginx -p "$STATE/nginx" -c "$STATE/nginx/nginx.conf" -e "$STATE/logs/nginx-error.log" -t \
-        >"$STATE/logs/nginx-test.log" 2>&1 || { cat "$STATE/logs/nginx-test.log" >&2; die "bad nginx config"; }
+    render_nginx
     nginx -p "$STATE/nginx" -c "$STATE/nginx/nginx.conf" -e "$STATE/logs/nginx-error.log"
     wait_http "http://127.0.0.1:$HTTP_PORT/healthz" 20 || die "the gateway did not start"
+}
+
+reload_nginx() {
+    local pid old p n=100 gone
+    pid=$(alive nginx) || die "the gateway is not running"
+    render_nginx
+    # new workers take the new settings; the old ones finish their requests
+    old=$(pgrep -P "$pid" | tr '\n' ' ')
+    kill -HUP "$pid"
+    while [ $n -gt 0 ]; do
+        gone=1
+        for p in $old; do kill -0 "$p" 2>/dev/null && gone=0; done
+        [ $gone = 1 ] && break
+        sleep 0.1
+        n=$((n - 1))
+    done
+    wait_http "http://127.0.0.1:$HTTP_PORT/healthz" 20 || die "the gateway did not come back"
 }
 
 # ------------------------------------------------------------------ commands
@@ -267,6 +390,8 @@ up() {
         ninja -C "$BUILD" -j2 >/dev/null
     fi
     mkdir -p "$STATE/run" "$STATE/logs"
+    replicas checkout >/dev/null
+    replica_spec >"$STATE/replicas"
     make_keys
     start_postgres
     apply_schema
@@ -300,10 +425,14 @@ stop() {
 down() {
     [ -d "$STATE/run" ] || return 0
     stop nginx QUIT
-    local name
+    local name f
     for name in $SERVICES; do stop "$name" TERM; done
+    for f in "$STATE"/run/*-[0-9].pid; do
+        [ -f "$f" ] && stop "$(basename "$f" .pid)" TERM
+    done
     stop ferretdb TERM
     stop redis TERM
+    stop redis-cache TERM
     local root
     root=$(pgroot)
     if [ -f "$root/data/postmaster.pid" ]; then
@@ -315,7 +444,7 @@ down() {
 
 status() {
     local name pid
-    for name in postgres redis ferretdb $SERVICES nginx; do
+    for name in postgres redis redis-cache ferretdb $(instances) nginx; do
         if pid=$(alive "$name"); then echo "$name: running ($pid)"; else echo "$name: stopped"; fi
     done
 }
@@ -324,7 +453,18 @@ case "$cmd" in
     up) up ;;
     down) down ;;
     status) status ;;
+    restart)
+        shift
+        [ $# -gt 0 ] || die "usage: scripts/system.sh restart NAME..."
+        for name in "$@"; do
+            instances | grep -x -- "$name" >/dev/null || die "no service instance $name"
+            stop "$name" TERM
+            start_instance "$name"
+        done
+        for name in "$@"; do wait_instance "$name"; done
+        ;;
+    reload) reload_nginx ;;
     env) service_env ;;
     demo) CL_GATEWAY="http://127.0.0.1:$HTTP_PORT" python3 "$root/examples/services/seed/purchase.py" ;;
-    *) echo "usage: scripts/system.sh up|down|demo|status|env" >&2; exit 2 ;;
+    *) echo "usage: scripts/system.sh up|down|demo|status|env|restart NAME...|reload" >&2; exit 2 ;;
 esac

@@ -15,14 +15,22 @@
  *      with another body is refused);
  *   2. take the user's order sequence and the shop-wide serial (counter
  *      rows, so both are gapless);
- *   3. lock the usage rows of every candidate coupon (the entered codes and
- *      the automatic coupons), in key order, and read them;
+ *   3. resolve the entered codes: a generated code (a campaign's) has its
+ *      usage row created and locked, in key order, and evaluates as its
+ *      parent coupon; then lock the usage rows of every candidate coupon
+ *      (the entered codes' coupons and the automatic coupons), in key
+ *      order, and read them;
  *   4. let couponlib choose the best combination with that usage: since the
  *      rows stay locked until commit, no concurrent order can see the same
  *      uses, so a use limit, a per-user limit or a budget is never passed;
  *   5. refuse the order (roll back) when an entered code was rejected;
  *      else insert the order and its redemptions, add to the counters,
- *      store the answer under the key, commit.
+ *      claim the use of each generated code that was redeemed, store the
+ *      answer under the key, commit.
+ *
+ * The fault points (svc_fault, SVC_FAULT) are named after these steps:
+ * checkout.begin, .claimed, .counted, .locked, .priced, .recorded (before
+ * COMMIT), .committed (after it, before the answer) and .sent.
  *
  * A deadlock or serialization failure retries the transaction. Cancelling
  * flips the order's status from placed to cancelled under a row lock and
@@ -98,8 +106,13 @@ static void replay(PGconn *pg, const char *user, const char *key, const char *ha
                       "this Idempotency-Key was used with another request body");
         else if (PQgetisnull(r, 0, 2))
             svc_error(resp, 409, "in_progress", "a checkout with this key is in progress");
-        else
+        else {
             svc_ok(resp, atoi(PQgetvalue(r, 0, 1)), json_loads(PQgetvalue(r, 0, 2), 0, NULL));
+            json_t *id = json_object_get(resp->body, "id");
+            if (json_is_string(id))
+                snprintf(resp->location, sizeof resp->location, "/api/checkout/orders/%s",
+                         json_string_value(id));
+        }
     }
     PQclear(r);
 }
@@ -112,6 +125,7 @@ static void replay(PGconn *pg, const char *user, const char *key, const char *ha
 typedef struct attempt {
     const svc_req *req;
     const json_t *codes, *payment, *shipping, *cart;
+    shop_codes entries;         /* the entered codes, resolved in the transaction */
     const shop_catalog *cat;
     const char *idem_key;       /* NULL without the header */
     char hash[65];              /* of the canonical body */
@@ -144,23 +158,26 @@ static json_t *order_lines(const json_t *cart, const cl_result *best)
     return lines;
 }
 
-/* Entered codes that were rejected, with the shopper's reasons; NULL when
- * none was. */
-static json_t *rejected_entered(const json_t *pricing, const json_t *codes)
+/* Entered codes that were rejected, with the shopper's reasons, as they
+ * were entered; NULL when none was. */
+static json_t *rejected_entered(const json_t *pricing, const shop_codes *codes)
 {
     json_t *out = json_array();
-    size_t i, k;
-    json_t *r, *c;
-    json_array_foreach(json_object_get(pricing, "rejected"), i, r) {
-        const char *code = json_string_value(json_object_get(r, "code"));
-        bool entered = false;
-        json_array_foreach(codes, k, c) {
-            if (code && strcasecmp(code, json_string_value(c)) == 0)
-                entered = true;
+    size_t i;
+    json_t *r;
+    for (size_t k = 0; k < codes->n; k++) {
+        const shop_entry *e = &codes->e[k];
+        if (e->kind != SHOP_CODE_COUPON && e->kind != SHOP_CODE_GENERATED) {
+            json_array_append_new(out, json_pack("{s:s, s:o}", "code", e->entered, "reasons",
+                                                 shop_entry_reasons(e)));
+            continue;
         }
-        if (entered)
-            json_array_append_new(out, json_pack("{s:s, s:o}", "code", code, "reasons",
-                                                 shop_shopper_reasons(r)));
+        json_array_foreach(json_object_get(pricing, "rejected"), i, r) {
+            const char *code = json_string_value(json_object_get(r, "code"));
+            if (code && strcasecmp(code, e->coupon) == 0)
+                json_array_append_new(out, json_pack("{s:s, s:o}", "code", e->entered,
+                                                     "reasons", shop_shopper_reasons(r)));
+        }
     }
     if (json_array_size(out) == 0) {
         json_decref(out);
@@ -180,13 +197,32 @@ static int redeem(PGconn *pg, attempt *a, const char *order_id, const cl_result 
         snprintf(d, sizeof d, "%lld", (long long)dis);
         snprintf(s, sizeof s, "%lld", (long long)sh);
         snprintf(sum, sizeof sum, "%lld", (long long)(dis + sh));
-        const char *v[5] = {order_id, key, a->req->who.id, d, s};
+        const shop_entry *e = shop_entry_of(&a->entries, cl_result_code(best, k));
+        const char *gen = e && e->kind == SHOP_CODE_GENERATED ? e->gen_key : NULL;
+        const char *v[6] = {order_id, key, a->req->who.id, d, s, gen};
         PGresult *r = svc_pg_exec(pg, "INSERT INTO checkout.redemptions "
-                                      "(order_id, code_key, user_id, discount, shipping_discount) "
-                                      "VALUES ($1, $2, $3, $4, $5)", 5, v, a->sqlstate);
+                                      "(order_id, code_key, user_id, discount, shipping_discount, "
+                                      "entered_code) VALUES ($1, $2, $3, $4, $5, $6)", 6, v,
+                                  a->sqlstate);
         if (r == NULL)
             return -1;
         PQclear(r);
+        if (gen != NULL) {
+            /* the row is locked since step 3 and had a use left */
+            char max[24];
+            snprintf(max, sizeof max, "%lld", e->max_uses);
+            const char *g[2] = {gen, max};
+            r = svc_pg_exec(pg, "UPDATE checkout.code_usage SET uses = uses + 1 "
+                                "WHERE code_key = $1 AND uses < $2", 2, g, a->sqlstate);
+            if (r == NULL)
+                return -1;
+            bool claimed = strcmp(PQcmdTuples(r), "1") == 0;
+            PQclear(r);
+            if (!claimed) {
+                svc_log("checkout: the generated code %s had no use left under its lock", gen);
+                return -1;
+            }
+        }
         const char *u[2] = {key, sum};
         r = svc_pg_exec(pg, "UPDATE checkout.coupon_usage SET uses = uses + 1, "
                             "spent = spent + $2 WHERE code_key = $1", 2, u, a->sqlstate);
@@ -252,6 +288,14 @@ static int record(PGconn *pg, attempt *a, const shop_order *o, json_t *ctxj,
         money(cl_result_total(best, CL_TOTAL_TOTAL)), "coupons", coupons, "lines",
         order_lines(a->cart, best), "pricing", pricing, "created_at", created);
     json_decref(coupons);
+    json_t *redeemed = json_array();
+    for (size_t k = 0; k < cl_result_count(best); k++) {
+        const shop_entry *e = shop_entry_of(&a->entries, cl_result_code(best, k));
+        if (e != NULL && e->kind == SHOP_CODE_GENERATED)
+            json_array_append_new(redeemed, json_pack("{s:s, s:s}", "code", e->entered,
+                                                      "coupon", e->coupon));
+    }
+    json_object_set_new(body, "redeemed_codes", redeemed);
     if (a->payment)
         json_object_set(body, "payment", (json_t *)a->payment);
     char *bt = svc_json_text(body), *ct = svc_json_text(ctxj), *pt = svc_json_text(pricing);
@@ -285,14 +329,17 @@ static int record(PGconn *pg, attempt *a, const shop_order *o, json_t *ctxj,
             rc = r ? 0 : -1;
             PQclear(r);
         }
-        if (rc == 0)
+        if (rc == 0) {
+            svc_fault("checkout.recorded");
             rc = svc_pg_cmd(pg, "COMMIT");
+        }
     }
     free(bt);
     free(ct);
     free(pt);
     free(arr);
     if (rc == 0) {
+        svc_fault("checkout.committed");
         snprintf(resp->location, sizeof resp->location, "/api/checkout/orders/%s", ids);
         svc_ok(resp, 201, body);
     } else {
@@ -309,7 +356,11 @@ static int price_and_record(PGconn *pg, attempt *a, svc_resp *resp)
     shop_order o = {0};
     if (take_counters(pg, a, &o) != 0)
         return -1;
-    json_t *ctxj = shop_context(&a->req->who, a->cart, a->codes, a->payment, a->shipping, &o);
+    svc_fault("checkout.counted");
+    if (shop_resolve_codes(pg, a->cat, a->codes, true, &a->entries, a->sqlstate) != 0)
+        return -1;
+    json_t *ccodes = shop_context_codes(&a->entries);
+    json_t *ctxj = shop_context(&a->req->who, a->cart, ccodes, a->payment, a->shipping, &o);
     char *text = json_dumps(ctxj, JSON_COMPACT);
     cl_context *ctx = cl_context_new(shop_env());
     cl_vm *vm = cl_vm_new(shop_env());
@@ -318,7 +369,7 @@ static int price_and_record(PGconn *pg, attempt *a, svc_resp *resp)
     cl_status st = text && ctx && vm ? cl_context_parse(ctx, text, strlen(text), &err)
                                      : CL_ENOMEM;
     free(text);
-    json_t *keys = shop_candidate_keys(a->cat->prog, a->codes);
+    json_t *keys = shop_candidate_keys(a->cat->prog, ccodes);
     const cl_result *best = NULL;
     json_t *pricing = NULL, *refused = NULL;
     if (st != CL_OK) {
@@ -326,10 +377,12 @@ static int price_and_record(PGconn *pg, attempt *a, svc_resp *resp)
                   st == CL_ENOMEM ? "out of memory" : err.message);
     } else if (shop_read_usage(pg, ctx, keys, a->req->who.id, true, a->sqlstate) != 0) {
         rc = -1;
-    } else if (cl_vm_best_flags(vm, a->cat->prog, ctx, CL_BEST_INDEXED, &best, &err) != CL_OK ||
+    } else if ((svc_fault("checkout.locked"),
+                cl_vm_best_flags(vm, a->cat->prog, ctx, CL_BEST_INDEXED, &best, &err)) != CL_OK ||
                (pricing = shop_result_json(best)) == NULL) {
         svc_error(resp, 422, "evaluation_failed", "%s", err.message);
-    } else if ((refused = rejected_entered(pricing, a->codes)) != NULL) {
+    } else if ((svc_fault("checkout.priced"), refused = rejected_entered(pricing, &a->entries)) !=
+               NULL) {
         svc_error_with(resp, 409, "coupon_rejected", json_pack("{s:o}", "rejected", refused),
                        "a code you entered does not apply; remove it or fix the cart");
     } else {
@@ -338,6 +391,7 @@ static int price_and_record(PGconn *pg, attempt *a, svc_resp *resp)
     json_decref(pricing);
     json_decref(keys);
     json_decref(ctxj);
+    json_decref(ccodes);
     cl_vm_free(vm);
     cl_context_free(ctx);
     return rc;
@@ -351,6 +405,7 @@ static int attempt_once(PGconn *pg, attempt *a, svc_resp *resp)
         snprintf(a->sqlstate, sizeof a->sqlstate, "08000");
         return -1;
     }
+    svc_fault("checkout.begin");
     if (a->idem_key) {
         const char *v[3] = {a->req->who.id, a->idem_key, a->hash};
         PGresult *r = svc_pg_exec(pg, "INSERT INTO checkout.idempotency "
@@ -368,6 +423,7 @@ static int attempt_once(PGconn *pg, attempt *a, svc_resp *resp)
                 svc_error(resp, 409, "in_progress", "a checkout with this key is in progress");
             return 0;
         }
+        svc_fault("checkout.claimed");
     }
     if (json_array_size(json_object_get(a->cart, "items")) == 0) {
         svc_pg_cmd(pg, "ROLLBACK");
@@ -426,7 +482,7 @@ static void checkout(svc_req *req, svc_resp *resp)
     if (a.idem_key)
         replay(pg, req->who.id, a.idem_key, a.hash, resp, &found);
     if (found)
-        goto done;
+        goto answered;
     if ((cart = shop_fetch_cart(req, resp)) == NULL)
         goto done;
     const char *detail;
@@ -444,8 +500,10 @@ static void checkout(svc_req *req, svc_resp *resp)
             break;
         }
     }
+answered:
     if (resp->status == 201 && json_object_get(resp->body, "id")) {
-        /* The order is committed; emptying the cart is best effort. */
+        /* The order is committed (now or by the request this one retries);
+         * emptying the cart is best effort. */
         char url[512];
         snprintf(url, sizeof url, "%s/api/cart", svc_env("CART_URL", "http://127.0.0.1:8483"));
         int st = svc_call("DELETE", url, req->bearer, NULL, NULL);
@@ -511,14 +569,24 @@ static void get_order(svc_req *req, svc_resp *resp)
     PQclear(r);
 }
 
-/* Gives back the uses and money of the order's redemptions. 0 or -1. */
+/* Gives back the uses and money of the order's redemptions, and the uses of
+ * the generated codes they were entered with. The rows are locked in the
+ * order a checkout locks them (generated codes, then coupons, each by key).
+ * 0 or -1. */
 static int give_back(PGconn *pg, const char *id, const char *user, char *sqlstate)
 {
     const char *v[1] = {id};
-    PGresult *r = svc_pg_exec(pg, "SELECT u.code_key FROM checkout.coupon_usage u "
-                                  "JOIN checkout.redemptions d ON d.code_key = u.code_key "
+    PGresult *r = svc_pg_exec(pg, "SELECT c.code_key FROM checkout.code_usage c "
+                                  "JOIN checkout.redemptions d ON d.entered_code = c.code_key "
                                   "WHERE d.order_id = $1 AND d.cancelled_at IS NULL "
-                                  "ORDER BY u.code_key FOR UPDATE OF u", 1, v, sqlstate);
+                                  "ORDER BY c.code_key FOR UPDATE OF c", 1, v, sqlstate);
+    if (r == NULL)
+        return -1;
+    PQclear(r);
+    r = svc_pg_exec(pg, "SELECT u.code_key FROM checkout.coupon_usage u "
+                        "JOIN checkout.redemptions d ON d.code_key = u.code_key "
+                        "WHERE d.order_id = $1 AND d.cancelled_at IS NULL "
+                        "ORDER BY u.code_key FOR UPDATE OF u", 1, v, sqlstate);
     if (r == NULL)
         return -1;
     PQclear(r);
@@ -531,6 +599,9 @@ static int give_back(PGconn *pg, const char *id, const char *user, char *sqlstat
         ("UPDATE checkout.coupon_user_usage p SET uses = p.uses - 1 "
          "FROM checkout.redemptions d WHERE d.order_id = $1 AND d.cancelled_at IS NULL "
          "AND p.code_key = d.code_key AND p.user_id = $2"),
+        ("UPDATE checkout.code_usage c SET uses = c.uses - 1 "
+         "FROM checkout.redemptions d WHERE d.order_id = $1 AND d.cancelled_at IS NULL "
+         "AND c.code_key = d.entered_code AND $2::text IS NOT NULL"),
         ("UPDATE checkout.redemptions SET cancelled_at = now() "
          "WHERE order_id = $1 AND cancelled_at IS NULL AND $2::text IS NOT NULL"),
     };

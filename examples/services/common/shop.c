@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 shop_config shop_cfg;
 
@@ -35,9 +36,26 @@ int shop_init(void)
     if (env == NULL)
         return -1;
     cache_ttl = svc_env_long("SHOP_PROGRAM_CACHE_TTL", 7 * 86400, 60, 365L * 86400);
-    if (svc_env("REDIS_HOST", NULL) != NULL)
+    /* the program cache: SHOP_CACHE_REDIS ("host:port") when set, else the
+     * Redis of REDIS_HOST/REDIS_PORT; neither = no cache */
+    const char *cache_at = svc_env("SHOP_CACHE_REDIS", NULL);
+    if (cache_at != NULL) {
+        char host[128];
+        const char *colon = strrchr(cache_at, ':');
+        char *end = NULL;
+        long port = colon ? strtol(colon + 1, &end, 10) : 0;
+        if (colon == NULL || colon == cache_at || (size_t)(colon - cache_at) >= sizeof host ||
+            end == colon + 1 || *end != '\0' || port < 1 || port > 65535) {
+            svc_log("SHOP_CACHE_REDIS: want host:port, not %s", cache_at);
+            return -1;
+        }
+        memcpy(host, cache_at, (size_t)(colon - cache_at));
+        host[colon - cache_at] = '\0';
+        redis = svc_redis_pool(host, (int)port);
+    } else if (svc_env("REDIS_HOST", NULL) != NULL) {
         redis = svc_redis_pool(svc_env("REDIS_HOST", "127.0.0.1"),
                                (int)svc_env_long("REDIS_PORT", 6379, 1, 65535));
+    }
     const char *tzdir = svc_env("SHOP_TZDIR", NULL);
     if (tzdir != NULL && cl_env_set_tzdir(env, tzdir) != CL_OK)
         return -1;
@@ -90,6 +108,8 @@ static void catalog_free(shop_catalog *c)
     if (c == NULL)
         return;
     cl_program_free(c->prog);
+    free(c->shapes);
+    json_decref(c->campaigns);
     free(c);
 }
 
@@ -215,6 +235,39 @@ static cl_program *program_of(PGresult *r, int i, const redisReply *cached)
     return p;
 }
 
+/* Reads the campaigns (active coupons with batches of generated codes) and
+ * the distinct shapes of their batches into c. 0 or -1. */
+static int read_campaigns(PGconn *pg, shop_catalog *c)
+{
+    PGresult *r = svc_pg_exec(pg, "SELECT DISTINCT b.parent_key, b.prefix, b.length, "
+                                  "b.check_char FROM coupons.code_batches b "
+                                  "JOIN coupons.coupons c ON c.code_key = b.parent_key "
+                                  "AND c.active ORDER BY 2, 3, 4", 0, NULL, NULL);
+    if (r == NULL)
+        return -1;
+    int n = PQntuples(r);
+    c->campaigns = json_object();
+    c->shapes = calloc((size_t)n + 1, sizeof *c->shapes);
+    if (c->campaigns == NULL || c->shapes == NULL) {
+        PQclear(r);
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        json_object_set_new(c->campaigns, PQgetvalue(r, i, 0), json_true());
+        shop_shape sh = {.length = strtoul(PQgetvalue(r, i, 2), NULL, 10),
+                         .check = PQgetvalue(r, i, 3)[0] == 't'};
+        snprintf(sh.prefix, sizeof sh.prefix, "%s", PQgetvalue(r, i, 1));
+        bool seen = false;
+        for (size_t k = 0; k < c->nshapes && !seen; k++)
+            seen = c->shapes[k].length == sh.length && c->shapes[k].check == sh.check &&
+                   strcmp(c->shapes[k].prefix, sh.prefix) == 0;
+        if (!seen)
+            c->shapes[c->nshapes++] = sh;
+    }
+    PQclear(r);
+    return 0;
+}
+
 /* Builds the catalog of every active coupon and links it. A stored source
  * that no longer compiles (it did when it was saved) is left out and
  * logged, so one bad row cannot take the shop down. */
@@ -244,7 +297,10 @@ static shop_catalog *build(PGconn *pg, long long generation, const char **detail
         c->refs = 1;
         if (c->prog == NULL) {
             svc_log("linking the coupons failed: %s", err.message);
-            free(c);
+            catalog_free(c);
+            c = NULL;
+        } else if (read_campaigns(pg, c) != 0) {
+            catalog_free(c);
             c = NULL;
         }
     }
@@ -559,6 +615,153 @@ int shop_read_usage(PGconn *pg, cl_context *ctx, const json_t *keys, const char 
     }
     PQclear(r);
     return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Entered codes
+ * ------------------------------------------------------------------------ */
+
+/* Whether code (upper case) has the shape of one of cat's batches, check
+ * character included. */
+static bool shaped(const shop_catalog *cat, const char *code)
+{
+    for (size_t i = 0; i < cat->nshapes; i++) {
+        cl_code_spec spec = {.length = cat->shapes[i].length, .prefix = cat->shapes[i].prefix,
+                             .check = cat->shapes[i].check};
+        if (cl_code_valid(&spec, code))
+            return true;
+    }
+    return false;
+}
+
+int shop_resolve_codes(PGconn *pg, const shop_catalog *cat, const json_t *codes, bool lock,
+                       shop_codes *out, char *sqlstate)
+{
+    sqlstate[0] = '\0';
+    memset(out, 0, sizeof *out);
+    json_t *lookup = json_array();
+    if (lookup == NULL)
+        return -1;
+    size_t i;
+    json_t *v;
+    json_array_foreach(codes, i, v) {
+        if (out->n == SHOP_MAX_CODES)
+            break;
+        shop_entry *e = &out->e[out->n++];
+        e->entered = json_string_value(v);
+        e->kind = SHOP_CODE_UNKNOWN;
+        char key[80], upper[80];
+        if (e->entered == NULL || !shop_code_key(e->entered, key, sizeof key))
+            continue;
+        long idx = cl_program_find(cat->prog, e->entered);
+        if (idx >= 0) {
+            if (json_object_get(cat->campaigns, key) == NULL) {
+                e->kind = SHOP_CODE_COUPON;
+                snprintf(e->coupon, sizeof e->coupon, "%s",
+                         cl_program_code(cat->prog, (size_t)idx));
+            }
+            continue;
+        }
+        size_t n = strlen(e->entered);
+        for (size_t k = 0; k <= n; k++)
+            upper[k] = (char)toupper((unsigned char)e->entered[k]);
+        if (!shaped(cat, upper))
+            continue;                    /* unknown or mistyped: no lookup */
+        snprintf(e->gen_key, sizeof e->gen_key, "%s", key);
+        json_array_append_new(lookup, json_string(key));
+    }
+    if (json_array_size(lookup) == 0) {
+        json_decref(lookup);
+        return 0;
+    }
+    char *arr = shop_pg_array(lookup);
+    json_decref(lookup);
+    if (arr == NULL)
+        return -1;
+    const char *p[1] = {arr};
+    PGresult *r = NULL;
+    if (lock) {
+        r = svc_pg_exec(pg, "INSERT INTO checkout.code_usage (code_key) "
+                            "SELECT g.code_key FROM coupons.generated_codes g "
+                            "WHERE g.code_key = ANY($1::text[]) ORDER BY 1 "
+                            "ON CONFLICT DO NOTHING", 1, p, sqlstate);
+        if (r != NULL) {
+            PQclear(r);
+            r = svc_pg_exec(pg, "SELECT g.code_key, g.parent_key, g.max_uses, u.uses "
+                                "FROM checkout.code_usage u JOIN coupons.generated_codes g "
+                                "ON g.code_key = u.code_key WHERE u.code_key = ANY($1::text[]) "
+                                "ORDER BY u.code_key FOR UPDATE OF u", 1, p, sqlstate);
+        }
+    } else {
+        r = svc_pg_exec(pg, "SELECT g.code_key, g.parent_key, g.max_uses, "
+                            "coalesce(u.uses, 0) FROM coupons.generated_codes g "
+                            "LEFT JOIN checkout.code_usage u ON u.code_key = g.code_key "
+                            "WHERE g.code_key = ANY($1::text[])", 1, p, sqlstate);
+    }
+    free(arr);
+    if (r == NULL)
+        return -1;
+    for (int row = 0; row < PQntuples(r); row++) {
+        const char *gk = PQgetvalue(r, row, 0), *parent = PQgetvalue(r, row, 1);
+        long idx = cl_program_find(cat->prog, parent);
+        for (size_t k = 0; k < out->n; k++) {
+            shop_entry *e = &out->e[k];
+            if (e->kind != SHOP_CODE_UNKNOWN || strcmp(e->gen_key, gk) != 0)
+                continue;
+            if (idx < 0 || json_object_get(cat->campaigns, parent) == NULL)
+                break;                   /* the campaign is gone: unknown */
+            e->max_uses = strtoll(PQgetvalue(r, row, 2), NULL, 10);
+            e->uses = strtoll(PQgetvalue(r, row, 3), NULL, 10);
+            snprintf(e->coupon, sizeof e->coupon, "%s", cl_program_code(cat->prog, (size_t)idx));
+            e->kind = e->uses >= e->max_uses ? SHOP_CODE_USED_UP : SHOP_CODE_GENERATED;
+        }
+    }
+    PQclear(r);
+    for (size_t k = 0; k < out->n; k++) {
+        shop_entry *e = &out->e[k];
+        if (e->kind == SHOP_CODE_UNKNOWN)
+            e->gen_key[0] = '\0';
+        if (e->kind != SHOP_CODE_GENERATED && e->kind != SHOP_CODE_USED_UP)
+            continue;
+        /* the same code twice, or two codes of one campaign: the first counts */
+        for (size_t j = 0; j < k; j++)
+            if (out->e[j].gen_key[0] != '\0' && strcasecmp(out->e[j].coupon, e->coupon) == 0)
+                e->kind = SHOP_CODE_SAME_CAMPAIGN;
+    }
+    return 0;
+}
+
+json_t *shop_context_codes(const shop_codes *c)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < c->n; i++)
+        if (c->e[i].kind == SHOP_CODE_COUPON || c->e[i].kind == SHOP_CODE_GENERATED)
+            json_array_append_new(arr, json_string(c->e[i].coupon));
+    return arr;
+}
+
+const shop_entry *shop_entry_of(const shop_codes *c, const char *coupon)
+{
+    for (size_t i = 0; coupon != NULL && i < c->n; i++)
+        if ((c->e[i].kind == SHOP_CODE_COUPON || c->e[i].kind == SHOP_CODE_GENERATED) &&
+            strcasecmp(c->e[i].coupon, coupon) == 0)
+            return &c->e[i];
+    return NULL;
+}
+
+json_t *shop_entry_reasons(const shop_entry *e)
+{
+    switch (e->kind) {
+    case SHOP_CODE_USED_UP:
+        return json_pack("[{s:s, s:s}]", "code", "USAGE_LIMIT", "message",
+                         "this code has already been used");
+    case SHOP_CODE_SAME_CAMPAIGN:
+        return json_pack("[{s:s, s:s}]", "code", "NOT_COMBINABLE", "message",
+                         "another code of the same campaign is already entered");
+    default:
+        return json_pack("[{s:s, s:s}]", "code", "UNKNOWN_CODE", "message",
+                         "this code is not valid");
+    }
 }
 
 /* ------------------------------------------------------------------------

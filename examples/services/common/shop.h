@@ -32,15 +32,27 @@ int shop_init(void);
 void shop_done(void);
 const cl_env *shop_env(void);
 
-/* The linked program of every active coupon, shared and refcounted. */
+/* The shape of a batch of generated codes (coupons.code_batches). */
+typedef struct shop_shape {
+    char prefix[32];           /* upper case */
+    size_t length;
+    bool check;
+} shop_shape;
+
+/* The linked program of every active coupon, shared and refcounted, with
+ * what it takes to recognise generated codes without a lookup. */
 typedef struct shop_catalog {
     cl_program *prog;          /* every active coupon; never NULL */
     long long generation;      /* coupons.state.generation it was built from */
     int refs;                  /* guarded by the cache's lock */
+    shop_shape *shapes;        /* the distinct shapes of the active campaigns' batches */
+    size_t nshapes;
+    json_t *campaigns;         /* object: coupon key -> true for every coupon with batches */
 } shop_catalog;
 
 /* Puts the saved program (cl_program_save) of version of the coupon key in
- * the Redis cache ($REDIS_HOST/$REDIS_PORT; nothing when unset or down),
+ * the Redis cache ($SHOP_CACHE_REDIS "host:port", else $REDIS_HOST and
+ * $REDIS_PORT; nothing when unset or down),
  * where the catalog builder of every service finds it. Best effort. */
 void shop_cache_put(const char *key, const char *version, const cl_program *prog);
 
@@ -95,6 +107,56 @@ json_t *shop_candidate_keys(const cl_program *prog, const json_t *codes);
  * -1 with sqlstate set (may be "" for a non-SQL failure). */
 int shop_read_usage(PGconn *pg, cl_context *ctx, const json_t *keys, const char *user,
                     bool lock, char *sqlstate);
+
+/* ------------------------------------------------------------------------
+ * Entered codes: a coupon's own code, or a generated code of a campaign
+ * ------------------------------------------------------------------------ */
+
+#define SHOP_MAX_CODES 10
+
+enum {
+    SHOP_CODE_COUPON,          /* a coupon's own code */
+    SHOP_CODE_GENERATED,       /* a generated code with a use left: evaluates as its parent */
+    SHOP_CODE_UNKNOWN,         /* no such code, a mistyped check character, a campaign's
+                                  own code, or a code whose campaign was deleted */
+    SHOP_CODE_USED_UP,         /* a generated code with no use left */
+    SHOP_CODE_SAME_CAMPAIGN    /* a second generated code of a campaign already entered */
+};
+
+typedef struct shop_entry {
+    const char *entered;       /* as typed (the request's string) */
+    int kind;                  /* SHOP_CODE_* */
+    char coupon[80];           /* COUPON, GENERATED: the code couponlib evaluates, as the
+                                  catalog spells it (the parent's, for a generated code) */
+    char gen_key[80];          /* GENERATED, USED_UP: the generated code's key */
+    long long max_uses, uses;  /* GENERATED, USED_UP: the generated code's uses */
+} shop_entry;
+
+typedef struct shop_codes {
+    shop_entry e[SHOP_MAX_CODES];
+    size_t n;
+} shop_codes;
+
+/* Resolves the entered codes (an array of strings, at most SHOP_MAX_CODES)
+ * against cat. A code that is no coupon's is a generated code only when it
+ * has the shape of a batch, check character included: anything else is
+ * UNKNOWN without a lookup; the rest are looked up with one query. lock =
+ * true (inside the order transaction) creates the generated codes' usage
+ * rows and locks them in key order, so their uses cannot change until
+ * commit. Returns 0, or -1 with sqlstate set. */
+int shop_resolve_codes(PGconn *pg, const shop_catalog *cat, const json_t *codes, bool lock,
+                       shop_codes *out, char *sqlstate);
+
+/* The codes couponlib is given for the context: the coupon of every COUPON
+ * and GENERATED entry, in order. A new array. */
+json_t *shop_context_codes(const shop_codes *c);
+
+/* The entry that put coupon into the context (case-insensitive), or NULL. */
+const shop_entry *shop_entry_of(const shop_codes *c, const char *coupon);
+
+/* The shopper's reasons for an entry refused before evaluation (UNKNOWN,
+ * USED_UP, SAME_CAMPAIGN), as shop_shopper_reasons gives them. */
+json_t *shop_entry_reasons(const shop_entry *e);
 
 /* Writes a result as JSON (cl_result_write_json) and parses it back. */
 json_t *shop_result_json(const cl_result *res);

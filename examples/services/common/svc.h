@@ -120,6 +120,11 @@ typedef struct svc_req {
 typedef struct svc_resp {
     int status;
     json_t *body;                      /* owned by the response; NULL = no body */
+    char *raw;                         /* a body that is not JSON (owned, malloc'ed);
+                                          sent instead of body when set */
+    size_t raw_len;
+    char content_type[64];             /* of raw */
+    char disposition[160];             /* Content-Disposition header, when set */
     char location[256];                /* Location header, when set */
     char retry_after[16];              /* Retry-After header, when set */
 } svc_resp;
@@ -150,6 +155,9 @@ const char *svc_header(const svc_req *req, const char *name);
  * answers {"error": {"code": code, "message": ...}}; svc_error_with adds
  * the members of extra (owned) to the error object. */
 void svc_ok(svc_resp *resp, int status, json_t *body);
+/* Answers a body that is not JSON (a CSV download): takes ownership of buf
+ * (malloc'ed, len bytes). */
+void svc_ok_raw(svc_resp *resp, int status, const char *content_type, char *buf, size_t len);
 void svc_error(svc_resp *resp, int status, const char *code, const char *fmt, ...)
     SVC_PRINTF(4, 5);
 void svc_error_with(svc_resp *resp, int status, const char *code, json_t *extra,
@@ -158,6 +166,23 @@ void svc_error_with(svc_resp *resp, int status, const char *code, json_t *extra,
 void svc_unavailable(svc_resp *resp, const char *what, const char *detail);
 
 void svc_log(const char *fmt, ...) SVC_PRINTF(1, 2);
+
+/* ------------------------------------------------------------------------
+ * Fault injection (the reliability tests)
+ * ------------------------------------------------------------------------ */
+
+/* SVC_FAULT="point=action[,point=action...]", read once by svc_init, makes
+ * the process misbehave at named points so that the tests can kill it at
+ * every step of a request:
+ *
+ *   kill       SIGKILL itself (as kill -9 would)
+ *   exit       _exit(70) without cleaning up
+ *   sleep:MS   pause MS milliseconds, then carry on
+ *
+ * Points are "<service>.<step>" (checkout.begin, checkout.claimed, ...; see
+ * docs/RELIABILITY.md) and "<service>.sent", after a response has gone out.
+ * Unset, as in production, svc_fault costs one test of a counter. */
+void svc_fault(const char *point);
 
 /* ------------------------------------------------------------------------
  * Typed fields of a JSON body
@@ -202,13 +227,21 @@ typedef struct svc_pool svc_pool;
 
 svc_pool *svc_pool_new(void *(*open)(void *ud), void (*close)(void *conn), void *ud, size_t max);
 void svc_pool_free(svc_pool *pool);
-/* A connection, or NULL when none could be opened. */
+/* Bounds the pool: at most max_open connections at once (a caller waits up
+ * to wait_ms for one to come back, then gets NULL), and usable, when set,
+ * vets an idle connection before it is handed out (a dead one is closed and
+ * the next is tried). */
+void svc_pool_limit(svc_pool *pool, size_t max_open, long wait_ms, bool (*usable)(void *conn));
+/* A connection, or NULL when none could be opened (or none came back in
+ * time). */
 void *svc_pool_get(svc_pool *pool);
 /* Gives conn back; broken = true closes it instead. */
 void svc_pool_put(svc_pool *pool, void *conn, bool broken);
 
 /* PostgreSQL: a pool of connections to conninfo ($PG_URL; default
- * "postgresql://shop@127.0.0.1:5432/shop"). */
+ * "postgresql://shop@127.0.0.1:5432/shop"), at most $SVC_PG_MAX (32) open,
+ * a request waiting up to $SVC_PG_WAIT_MS (5000) for one; an idle connection
+ * whose server went away (a restart) is dropped, not handed out. */
 svc_pool *svc_pg_pool(const char *conninfo);
 /* Runs a parameterised statement; returns the result when its status is
  * PGRES_COMMAND_OK or PGRES_TUPLES_OK, else NULL after logging and

@@ -34,8 +34,18 @@ void svc_log(const char *fmt, ...)
 void svc_ok(svc_resp *resp, int status, json_t *body)
 {
     json_decref(resp->body);
+    free(resp->raw);
+    resp->raw = NULL;
     resp->status = status;
     resp->body = body;
+}
+
+void svc_ok_raw(svc_resp *resp, int status, const char *content_type, char *buf, size_t len)
+{
+    svc_ok(resp, status, NULL);
+    resp->raw = buf;
+    resp->raw_len = len;
+    snprintf(resp->content_type, sizeof resp->content_type, "%s", content_type);
 }
 
 SVC_PRINTF(5, 0)
@@ -87,6 +97,7 @@ typedef struct pending {
     bool too_big;           /* the body passed the limit: answer 413 */
     struct timespec start;  /* for the access log */
     int status;             /* what was answered */
+    bool routed;            /* a route's handler ran (not a health check) */
     char method[8];         /* for the access log */
     char url[120];
 } pending;
@@ -96,6 +107,7 @@ typedef struct server {
     const svc_route *routes;
     size_t max_body;
     char health[96];        /* "/api/<name>/healthz" */
+    char sent_point[64];    /* the fault point "<name>.sent" */
     bool access_log;        /* one line per request on stderr */
 } server;
 
@@ -151,14 +163,32 @@ static bool route_match(const char *pattern, const char *url, char *segbuf, size
     return true;
 }
 
+/* The literal (not {}) segments of a route pattern. */
+static int literals(const char *pattern)
+{
+    int n = 0;
+    for (const char *p = pattern; *p; p++)
+        if (*p == '/' && !(p[1] == '{' && p[2] == '}'))
+            n++;
+    return n;
+}
+
 /* Sends resp; returns libmicrohttpd's verdict. */
 static enum MHD_Result send_resp(struct MHD_Connection *conn, svc_resp *resp,
                                  const char *allow, bool www_auth)
 {
     char *text = NULL;
     size_t len = 0;
-    if (resp->body != NULL) {
-        text = json_dumps(resp->body, JSON_COMPACT);
+    const char *ctype = "application/json";
+    if (resp->raw != NULL) {
+        text = resp->raw;
+        len = resp->raw_len;
+        resp->raw = NULL;
+        ctype = resp->content_type;
+    } else if (resp->body != NULL) {
+        /* sorted keys: the same answer is the same bytes (an idempotent
+         * replay, read back from PostgreSQL, included) */
+        text = svc_json_text(resp->body);
         if (text == NULL) {
             resp->status = 500;
             text = strdup("{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}");
@@ -175,7 +205,9 @@ static enum MHD_Result send_resp(struct MHD_Connection *conn, svc_resp *resp,
         return MHD_NO;
     }
     if (text != NULL)
-        MHD_add_response_header(r, "Content-Type", "application/json");
+        MHD_add_response_header(r, "Content-Type", ctype);
+    if (resp->disposition[0])
+        MHD_add_response_header(r, "Content-Disposition", resp->disposition);
     MHD_add_response_header(r, "Cache-Control", "no-store");
     if (resp->location[0])
         MHD_add_response_header(r, "Location", resp->location);
@@ -309,17 +341,28 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     char allow[64] = "";
     char segbuf[2048];
 
-    if (strcmp(method, "GET") == 0 &&
-        (strcmp(url, "/healthz") == 0 || strcmp(url, srv->health) == 0)) {
+    bool health = strcmp(url, "/healthz") == 0 || strcmp(url, srv->health) == 0;
+    if (health && strcmp(method, "GET") == 0) {
         svc_ok(&resp, 200, json_pack("{s:s, s:s}", "status", "ok", "service", srv->name));
+    } else if (health) {
+        snprintf(allow, sizeof allow, "GET");
+        svc_error(&resp, 405, "method_not_allowed", "%s is not allowed here; use GET", method);
     } else if (pd->too_big) {
         svc_error(&resp, 413, "too_large", "the body is larger than %zu bytes", srv->max_body);
     } else {
+        /* A path's own routes are the matching patterns with the most
+         * literal segments: /api/coupons/validate is not /api/coupons/{} */
+        int best = -1;
+        const char *params[SVC_MAX_PARAMS];
+        size_t np = 0;
+        for (const svc_route *rt = srv->routes; rt->method != NULL; rt++)
+            if (literals(rt->pattern) > best &&
+                route_match(rt->pattern, url, segbuf, sizeof segbuf, params, &np))
+                best = literals(rt->pattern);
         const svc_route *found = NULL;
-        for (const svc_route *rt = srv->routes; rt->method != NULL; rt++) {
-            size_t np = 0;
-            const char *params[SVC_MAX_PARAMS];
-            if (!route_match(rt->pattern, url, segbuf, sizeof segbuf, params, &np))
+        for (const svc_route *rt = srv->routes; best >= 0 && rt->method != NULL; rt++) {
+            if (literals(rt->pattern) != best ||
+                !route_match(rt->pattern, url, segbuf, sizeof segbuf, params, &np))
                 continue;
             if (strcmp(rt->method, method) == 0) {
                 found = rt;
@@ -333,6 +376,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         if (found != NULL) {
             allow[0] = '\0';
+            pd->routed = true;
             dispatch(srv, &req, found, &resp, &www_auth);
         } else if (allow[0] != '\0') {
             svc_error(&resp, 405, "method_not_allowed", "%s is not allowed here; use %s",
@@ -346,6 +390,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     pd->status = resp.status;
     enum MHD_Result r = send_resp(conn, &resp, allow[0] ? allow : NULL, www_auth);
     json_decref(resp.body);
+    free(resp.raw);
     json_decref(req.json);
     if (req.authed)
         svc_user_clear(&req.who);
@@ -356,7 +401,6 @@ static void on_done(void *cls, struct MHD_Connection *conn, void **state,
                     enum MHD_RequestTerminationCode why)
 {
     pending *pd = *state;
-    (void)why;
     if (pd == NULL)
         return;
     struct timespec end;
@@ -367,9 +411,12 @@ static void on_done(void *cls, struct MHD_Connection *conn, void **state,
     (void)conn;
     if (srv->access_log)
         fprintf(stderr, "%s: %s %s %d %.1fms\n", srv->name, pd->method, pd->url, pd->status, ms);
+    bool answered = pd->routed && why == MHD_REQUEST_TERMINATED_COMPLETED_OK;
     free(pd->buf);
     free(pd);
     *state = NULL;
+    if (answered)
+        svc_fault(srv->sent_point);
 }
 
 /* libmicrohttpd's own messages: its format strings are its own. */
@@ -392,6 +439,7 @@ int svc_run(const char *name, const svc_route *routes, int port, size_t max_body
     server srv = {.name = name, .routes = routes};
     srv.max_body = (size_t)svc_env_long("SVC_MAX_BODY", (long)max_body, 1, 64L << 20);
     snprintf(srv.health, sizeof srv.health, "/api/%s/healthz", name);
+    snprintf(srv.sent_point, sizeof srv.sent_point, "%s.sent", name);
     srv.access_log = svc_env_long("SVC_ACCESS_LOG", 1, 0, 1) != 0;
     const char *host = svc_env("SVC_HOST", "127.0.0.1");
     port = (int)svc_env_long("SVC_PORT", port, 1, 65535);

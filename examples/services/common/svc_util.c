@@ -7,6 +7,8 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,6 +16,7 @@
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 /* ------------------------------------------------------------------------
  * Configuration
@@ -40,12 +43,99 @@ long svc_env_long(const char *name, long def, long lo, long hi)
     return n;
 }
 
+/* ------------------------------------------------------------------------
+ * Fault injection
+ * ------------------------------------------------------------------------ */
+
+#define MAX_FAULTS 16
+
+enum { FAULT_KILL, FAULT_EXIT, FAULT_SLEEP };
+
+/* Read once by svc_init, read-only afterwards. */
+static struct {
+    size_t n;
+    struct {
+        char point[64];
+        int action;
+        long ms;
+    } f[MAX_FAULTS];
+} faults;
+
+static int faults_init(void)
+{
+    const char *spec = svc_env("SVC_FAULT", NULL);
+    if (spec == NULL)
+        return 0;
+    char *copy = strdup(spec), *save = NULL;
+    if (copy == NULL)
+        return -1;
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(t, '=');
+        char *end = NULL;
+        if (eq == NULL || eq == t || (size_t)(eq - t) >= sizeof faults.f[0].point ||
+            faults.n == MAX_FAULTS)
+            goto bad;
+        *eq = '\0';
+        int action;
+        long ms = 0;
+        if (strcmp(eq + 1, "kill") == 0) {
+            action = FAULT_KILL;
+        } else if (strcmp(eq + 1, "exit") == 0) {
+            action = FAULT_EXIT;
+        } else if (strncmp(eq + 1, "sleep:", 6) == 0) {
+            action = FAULT_SLEEP;
+            errno = 0;
+            ms = strtol(eq + 7, &end, 10);
+            if (errno != 0 || end == eq + 7 || *end != '\0' || ms < 0 || ms > 600000)
+                goto bad;
+        } else {
+            goto bad;
+        }
+        snprintf(faults.f[faults.n].point, sizeof faults.f[0].point, "%s", t);
+        faults.f[faults.n].action = action;
+        faults.f[faults.n].ms = ms;
+        faults.n++;
+        fprintf(stderr, "SVC_FAULT: %s=%s armed\n", t, eq + 1);
+    }
+    free(copy);
+    return 0;
+bad:
+    fprintf(stderr, "SVC_FAULT: bad entry in \"%s\" (want point=kill|exit|sleep:MS, at most %d)\n",
+            spec, MAX_FAULTS);
+    free(copy);
+    return -1;
+}
+
+void svc_fault(const char *point)
+{
+    for (size_t i = 0; i < faults.n; i++) {
+        if (strcmp(faults.f[i].point, point) != 0)
+            continue;
+        switch (faults.f[i].action) {
+        case FAULT_KILL:
+            fprintf(stderr, "SVC_FAULT: %s: kill -9\n", point);
+            kill(getpid(), SIGKILL);
+            _exit(137);   /* not reached */
+        case FAULT_EXIT:
+            fprintf(stderr, "SVC_FAULT: %s: exit\n", point);
+            _exit(70);
+        default: {
+            struct timespec ts = {faults.f[i].ms / 1000, (faults.f[i].ms % 1000) * 1000000L};
+            while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+            }
+        }
+        }
+    }
+}
+
 int svc_init(void)
 {
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 || sodium_init() < 0) {
         fprintf(stderr, "cannot initialise libcurl or libsodium\n");
         return -1;
     }
+    if (faults_init() != 0)
+        return -1;
     return svc_jwt_init();
 }
 
@@ -216,11 +306,15 @@ bool svc_check_done(svc_check *chk, svc_resp *resp)
 
 struct svc_pool {
     pthread_mutex_t lock;
+    pthread_cond_t back;        /* a connection came back or was closed */
     void *(*open)(void *ud);
     void (*close)(void *conn);
+    bool (*usable)(void *conn); /* vets an idle connection; NULL = any */
     void *ud;
-    void **idle;        /* up to max idle connections */
+    void **idle;                /* up to max idle connections */
     size_t n, max;
+    size_t open_now, max_open;  /* max_open 0 = unbounded */
+    long wait_ms;
 };
 
 svc_pool *svc_pool_new(void *(*open)(void *ud), void (*close)(void *conn), void *ud, size_t max)
@@ -234,11 +328,21 @@ svc_pool *svc_pool_new(void *(*open)(void *ud), void (*close)(void *conn), void 
         return NULL;
     }
     pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->back, NULL);
     p->open = open;
     p->close = close;
     p->ud = ud;
     p->max = max;
     return p;
+}
+
+void svc_pool_limit(svc_pool *p, size_t max_open, long wait_ms, bool (*usable)(void *conn))
+{
+    pthread_mutex_lock(&p->lock);
+    p->max_open = max_open;
+    p->wait_ms = wait_ms;
+    p->usable = usable;
+    pthread_mutex_unlock(&p->lock);
 }
 
 void svc_pool_free(svc_pool *p)
@@ -247,20 +351,66 @@ void svc_pool_free(svc_pool *p)
         return;
     for (size_t i = 0; i < p->n; i++)
         p->close(p->idle[i]);
+    pthread_cond_destroy(&p->back);
     pthread_mutex_destroy(&p->lock);
     free(p->idle);
     free(p->ud);
     free(p);
 }
 
+/* Closes conn, which the pool counted as open. */
+static void pool_drop(svc_pool *p, void *conn)
+{
+    p->close(conn);
+    pthread_mutex_lock(&p->lock);
+    p->open_now--;
+    pthread_cond_signal(&p->back);
+    pthread_mutex_unlock(&p->lock);
+}
+
 void *svc_pool_get(svc_pool *p)
 {
-    void *c = NULL;
-    pthread_mutex_lock(&p->lock);
-    if (p->n > 0)
-        c = p->idle[--p->n];
-    pthread_mutex_unlock(&p->lock);
-    return c != NULL ? c : p->open(p->ud);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += p->wait_ms / 1000;
+    until.tv_nsec += (p->wait_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    for (;;) {
+        void *c = NULL;
+        bool make = false;
+        pthread_mutex_lock(&p->lock);
+        while (p->n == 0 && p->max_open != 0 && p->open_now >= p->max_open) {
+            if (pthread_cond_timedwait(&p->back, &p->lock, &until) == ETIMEDOUT &&
+                p->n == 0 && p->open_now >= p->max_open) {
+                pthread_mutex_unlock(&p->lock);
+                svc_log("pool: no connection came back in %ld ms", p->wait_ms);
+                return NULL;
+            }
+        }
+        if (p->n > 0) {
+            c = p->idle[--p->n];
+        } else {
+            p->open_now++;          /* reserved: opened outside the lock */
+            make = true;
+        }
+        pthread_mutex_unlock(&p->lock);
+        if (make) {
+            c = p->open(p->ud);
+            if (c == NULL) {
+                pthread_mutex_lock(&p->lock);
+                p->open_now--;
+                pthread_cond_signal(&p->back);
+                pthread_mutex_unlock(&p->lock);
+            }
+            return c;
+        }
+        if (p->usable == NULL || p->usable(c))
+            return c;
+        pool_drop(p, c);            /* dead while idle: try the next one */
+    }
 }
 
 void svc_pool_put(svc_pool *p, void *conn, bool broken)
@@ -272,11 +422,12 @@ void svc_pool_put(svc_pool *p, void *conn, bool broken)
         if (p->n < p->max) {
             p->idle[p->n++] = conn;
             conn = NULL;
+            pthread_cond_signal(&p->back);
         }
         pthread_mutex_unlock(&p->lock);
     }
     if (conn != NULL)
-        p->close(conn);
+        pool_drop(p, conn);
 }
 
 /* ------------------------------------------------------------------------
@@ -299,14 +450,31 @@ static void pg_close(void *c)
     PQfinish(c);
 }
 
+/* An idle connection is usable when the server sent nothing while it sat in
+ * the pool: a healthy idle connection has nothing to read (the services
+ * LISTEN to nothing), while a server that stops or crashes sends a FATAL
+ * error and closes the connection. One poll, no round trip. */
+static bool pg_usable(void *c)
+{
+    struct pollfd pfd = {.fd = PQsocket(c), .events = POLLIN};
+    if (PQstatus(c) != CONNECTION_OK || PQtransactionStatus(c) != PQTRANS_IDLE || pfd.fd < 0)
+        return false;
+    int n = poll(&pfd, 1, 0);
+    return n == 0;
+}
+
 svc_pool *svc_pg_pool(const char *conninfo)
 {
     char *ci = strdup(conninfo);
     if (ci == NULL)
         return NULL;
     svc_pool *p = svc_pool_new(pg_open, pg_close, ci, 64);
-    if (p == NULL)
+    if (p == NULL) {
         free(ci);
+        return NULL;
+    }
+    svc_pool_limit(p, (size_t)svc_env_long("SVC_PG_MAX", 32, 1, 10000),
+                   svc_env_long("SVC_PG_WAIT_MS", 5000, 1, 600000), pg_usable);
     return p;
 }
 
@@ -434,12 +602,46 @@ static size_t on_data(char *p, size_t size, size_t n, void *ud)
     return k;
 }
 
+/* Each thread keeps its curl handle, and with it a kept-alive connection
+ * to each service it calls: no TCP handshake and no new server thread per
+ * call (the services run a thread per connection). A connection the other
+ * side closed is noticed and replaced by curl. */
+static pthread_key_t curl_key;
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+static void curl_drop(void *h)
+{
+    curl_easy_cleanup(h);
+}
+
+static void curl_key_make(void)
+{
+    if (pthread_key_create(&curl_key, curl_drop) != 0)
+        abort();
+}
+
+static CURL *thread_curl(void)
+{
+    pthread_once(&curl_once, curl_key_make);
+    CURL *h = pthread_getspecific(curl_key);
+    if (h != NULL) {
+        curl_easy_reset(h);
+        return h;
+    }
+    h = curl_easy_init();
+    if (h != NULL && pthread_setspecific(curl_key, h) != 0) {
+        curl_easy_cleanup(h);
+        h = NULL;
+    }
+    return h;
+}
+
 int svc_call(const char *method, const char *url, const char *bearer, const json_t *body,
              json_t **out)
 {
     if (out)
         *out = NULL;
-    CURL *h = curl_easy_init();
+    CURL *h = thread_curl();
     if (h == NULL)
         return 0;
     struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: application/json");
@@ -474,7 +676,6 @@ int svc_call(const char *method, const char *url, const char *bearer, const json
     free(s.buf);
     free(text);
     curl_slist_free_all(hdrs);
-    curl_easy_cleanup(h);
     return (int)status;
 }
 

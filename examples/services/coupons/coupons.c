@@ -13,7 +13,18 @@
  *   PUT    /api/coupons/{code}             {source, version?}                      (admin)
  *   DELETE /api/coupons/{code}                                                     (admin)
  *   GET    /api/coupons/{code}/versions                                            (admin)
+ *   POST   /api/coupons/{code}/codes       {count, length?, prefix?, check?, uses?} (admin)
+ *   GET    /api/coupons/{code}/codes       the generated codes as CSV (?batch=)    (admin)
+ *   GET    /api/coupons/{code}/batches     the batches, with how many were used   (admin)
  *   POST   /api/coupons/validate           {codes, payment?, shipping?}            (customer)
+ *
+ * Generated codes (cl_codes_generate: unique, random, from an alphabet
+ * without look-alikes, with a Luhn mod N check character by default) turn
+ * a coupon into a campaign: each code evaluates as the coupon, with the
+ * coupon's conditions, limits and budget, and has uses of its own (one by
+ * default), claimed by checkout in the order's transaction; the coupon's
+ * own code is then no longer accepted. A code with a wrong check character
+ * is refused before any lookup.
  *
  * Validation evaluates the entered codes against the caller's cart as it
  * would be priced if the order were placed now, and says why a code does
@@ -26,6 +37,7 @@
  */
 #include "shop.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +45,8 @@
 static svc_pool *pg_pool;
 
 #define MAX_SOURCE (128 * 1024)
+#define MAX_GENERATE 10000        /* codes per request (about a second of inserts) */
+#define MAX_PREFIX 20
 
 /* ------------------------------------------------------------------------
  * Compiling a definition
@@ -175,7 +189,24 @@ static void create_coupon(svc_req *req, svc_resp *resp)
     const char *v[6] = {key, code, cl_program_name(p, 0), src,
                         cl_program_automatic(p, 0) ? "t" : "f", req->who.id};
     PGresult *r = NULL;
-    if (svc_pg_cmd(pg, "BEGIN") == 0)
+    /* the state row first: coupon writes and code generation take turns, so
+     * a new coupon's code and a generated code can never be the same */
+    int taken = -1;
+    if (svc_pg_cmd(pg, "BEGIN") == 0 &&
+        svc_pg_cmd(pg, "SELECT 1 FROM coupons.state FOR UPDATE") == 0) {
+        PGresult *g = svc_pg_exec(pg, "SELECT 1 FROM coupons.generated_codes "
+                                      "WHERE code_key = $1", 1, v, NULL);
+        taken = g == NULL ? -1 : PQntuples(g) > 0;
+        PQclear(g);
+    }
+    if (taken == 1) {
+        svc_pg_cmd(pg, "ROLLBACK");
+        svc_error(resp, 409, "conflict", "this code is a generated code of a campaign");
+        cl_program_free(p);
+        svc_pool_put(pg_pool, pg, svc_pg_broken(pg));
+        return;
+    }
+    if (taken == 0)
         r = svc_pg_exec(pg, "INSERT INTO coupons.coupons AS c "
                             "(code_key, code, name, version, source, automatic, created_by, "
                             "updated_by) VALUES ($1, $2, $3, 1, $4, $5, $6, $6) "
@@ -378,6 +409,317 @@ static void list_versions(svc_req *req, svc_resp *resp)
 }
 
 /* ------------------------------------------------------------------------
+ * Generated codes
+ * ------------------------------------------------------------------------ */
+
+typedef struct codebuf {
+    char *buf;
+    size_t len, cap;
+} codebuf;
+
+static int collect(void *ud, const char *buf, size_t len)
+{
+    codebuf *b = ud;
+    if (b->len + len + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 65536;
+        while (cap < b->len + len + 1)
+            cap *= 2;
+        char *nb = realloc(b->buf, cap);
+        if (nb == NULL)
+            return 1;
+        b->buf = nb;
+        b->cap = cap;
+    }
+    memcpy(b->buf + b->len, buf, len);
+    b->len += len;
+    b->buf[b->len] = '\0';
+    return 0;
+}
+
+/* The codes of b (one per line) as a PostgreSQL text[] literal: the codes
+ * are drawn from [0-9A-Z] and the prefix from [A-Z0-9_-], so no quoting. */
+static char *codes_array(const codebuf *b)
+{
+    char *out = malloc(b->len + 3), *o = out;
+    if (out == NULL)
+        return NULL;
+    *o++ = '{';
+    for (size_t i = 0; i < b->len; i++)
+        *o++ = b->buf[i] == '\n' ? (i + 1 < b->len ? ',' : '}') : b->buf[i];
+    if (o == out + 1)
+        *o++ = '}';
+    *o = '\0';
+    return out;
+}
+
+static json_t *batch_json(PGresult *r, int i)
+{
+    return json_pack("{s:I, s:s, s:s, s:i, s:b, s:i, s:i, s:I, s:I, s:s, s:s}", "id",
+                     (json_int_t)strtoll(PQgetvalue(r, i, 0), NULL, 10), "coupon",
+                     PQgetvalue(r, i, 1), "prefix", PQgetvalue(r, i, 2), "length",
+                     atoi(PQgetvalue(r, i, 3)), "check", PQgetvalue(r, i, 4)[0] == 't', "uses",
+                     atoi(PQgetvalue(r, i, 5)), "count", atoi(PQgetvalue(r, i, 6)), "used",
+                     (json_int_t)strtoll(PQgetvalue(r, i, 7), NULL, 10), "redemptions",
+                     (json_int_t)strtoll(PQgetvalue(r, i, 8), NULL, 10), "created_by",
+                     PQgetvalue(r, i, 9), "created_at", PQgetvalue(r, i, 10));
+}
+
+/* The batches of the coupon key, or of one batch when id is not NULL. */
+static PGresult *read_batches(PGconn *pg, const char *key, const char *id)
+{
+    const char *v[2] = {key, id};
+    return svc_pg_exec(pg, "SELECT b.id, c.code, b.prefix, b.length, b.check_char, "
+                           "b.max_uses, b.count, "
+                           "(SELECT count(*) FROM coupons.generated_codes g "
+                           " JOIN checkout.code_usage u ON u.code_key = g.code_key "
+                           " WHERE g.batch_id = b.id AND u.uses > 0), "
+                           "(SELECT coalesce(sum(u.uses), 0) FROM coupons.generated_codes g "
+                           " JOIN checkout.code_usage u ON u.code_key = g.code_key "
+                           " WHERE g.batch_id = b.id), b.created_by, "
+                           "to_char(b.created_at AT TIME ZONE 'UTC', "
+                           "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+                           "FROM coupons.code_batches b JOIN coupons.coupons c "
+                           "ON c.code_key = b.parent_key "
+                           "WHERE b.parent_key = $1 AND ($2::bigint IS NULL OR b.id = $2) "
+                           "ORDER BY b.id", 2, v, NULL);
+}
+
+/* Inserts count fresh codes of spec into batch id of parent key, drawing
+ * again for the rare code that is taken already (by another batch or by a
+ * coupon). Returns 0, 1 when the code space is nearly used up, -1 on an SQL
+ * failure; a cl_codes_generate error answers 400 (2). */
+static int insert_codes(PGconn *pg, const cl_code_spec *spec, long long count, const char *id,
+                        const char *key, const char *uses, svc_resp *resp)
+{
+    long long need = count;
+    for (int round = 0; need > 0 && round < 8; round++) {
+        codebuf b = {0};
+        cl_error err;
+        if (cl_codes_generate(shop_env(), spec, (size_t)need, collect, &b, &err) != CL_OK) {
+            free(b.buf);
+            svc_error(resp, 400, "bad_request", "%s", err.message);
+            return 2;
+        }
+        char *arr = codes_array(&b);
+        free(b.buf);
+        if (arr == NULL)
+            return -1;
+        const char *v[4] = {arr, id, key, uses};
+        PGresult *r = svc_pg_exec(pg, "INSERT INTO coupons.generated_codes "
+                                      "(code_key, code, batch_id, parent_key, max_uses) "
+                                      "SELECT lower(c), c, $2, $3, $4 "
+                                      "FROM unnest($1::text[]) AS c "
+                                      "WHERE NOT EXISTS (SELECT 1 FROM coupons.coupons k "
+                                      "WHERE k.code_key = lower(c)) "
+                                      "ON CONFLICT DO NOTHING", 4, v, NULL);
+        free(arr);
+        if (r == NULL)
+            return -1;
+        need -= strtoll(PQcmdTuples(r), NULL, 10);
+        PQclear(r);
+    }
+    return need > 0 ? 1 : 0;
+}
+
+static void generate_codes(svc_req *req, svc_resp *resp)
+{
+    static const char *const keys[] = {"count", "length", "prefix", "check", "uses", NULL};
+    svc_check chk = {0};
+    svc_check_object(&chk, req->json, "body", keys);
+    long long count = svc_get_int(&chk, req->json, "count", true, 0, 1, MAX_GENERATE);
+    long long length = svc_get_int(&chk, req->json, "length", false, 10, 6, 32);
+    const char *prefix = svc_get_string(&chk, req->json, "prefix", false, MAX_PREFIX);
+    int check = svc_get_bool(&chk, req->json, "check", 1);
+    long long uses = svc_get_int(&chk, req->json, "uses", false, 1, 1, 1000000);
+    char up[MAX_PREFIX + 1] = "";
+    for (size_t i = 0; prefix != NULL && prefix[i]; i++) {
+        unsigned char c = (unsigned char)prefix[i];
+        if (!isalnum(c) && c != '-' && c != '_') {
+            svc_check_fail(&chk, "\"prefix\" may hold only letters, digits, - and _");
+            break;
+        }
+        up[i] = (char)toupper(c);
+        up[i + 1] = '\0';
+    }
+    char key[80];
+    if (!chk.failed && !shop_code_key(req->params[0], key, sizeof key))
+        svc_check_fail(&chk, "no such coupon");
+    if (svc_check_done(&chk, resp))
+        return;
+    PGconn *pg = svc_pool_get(pg_pool);
+    if (pg == NULL) {
+        svc_unavailable(resp, "the coupon store", "no connection");
+        return;
+    }
+    char counts[24], lens[24], usess[24];
+    snprintf(counts, sizeof counts, "%lld", count);
+    snprintf(lens, sizeof lens, "%lld", length);
+    snprintf(usess, sizeof usess, "%lld", uses);
+    const char *kv[1] = {key};
+    PGresult *c = NULL, *b = NULL;
+    if (svc_pg_cmd(pg, "BEGIN") != 0 ||
+        svc_pg_cmd(pg, "SELECT 1 FROM coupons.state FOR UPDATE") != 0 ||
+        (c = svc_pg_exec(pg, "SELECT automatic FROM coupons.coupons "
+                             "WHERE code_key = $1 AND active", 1, kv, NULL)) == NULL) {
+        svc_unavailable(resp, "the coupon store", "read failed");
+        goto done;
+    }
+    if (PQntuples(c) == 0) {
+        svc_error(resp, 404, "not_found", "no such coupon");
+        goto done;
+    }
+    if (PQgetvalue(c, 0, 0)[0] == 't') {
+        svc_error(resp, 409, "conflict", "an automatic coupon applies without a code; "
+                  "generated codes need a coupon that is entered");
+        goto done;
+    }
+    const char *iv[7] = {key, up, lens, check ? "t" : "f", usess, counts, req->who.id};
+    b = svc_pg_exec(pg, "INSERT INTO coupons.code_batches "
+                        "(parent_key, prefix, length, check_char, max_uses, count, created_by) "
+                        "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id", 7, iv, NULL);
+    if (b == NULL) {
+        svc_unavailable(resp, "the coupon store", "insert failed");
+        goto done;
+    }
+    char id[24];
+    snprintf(id, sizeof id, "%s", PQgetvalue(b, 0, 0));
+    cl_code_spec spec = {.length = (size_t)length, .prefix = up, .check = check != 0};
+    int rc = insert_codes(pg, &spec, count, id, key, usess, resp);
+    if (rc == 2)
+        goto done;
+    if (rc == 1) {
+        svc_error(resp, 409, "conflict", "the codes of this prefix and length are nearly "
+                  "used up; use longer codes or another prefix");
+        goto done;
+    }
+    if (rc != 0 || svc_pg_cmd(pg, "UPDATE coupons.state SET generation = generation + 1") != 0 ||
+        svc_pg_cmd(pg, "COMMIT") != 0) {
+        svc_unavailable(resp, "the coupon store", "insert failed");
+        goto done;
+    }
+    PQclear(b);
+    b = read_batches(pg, key, id);
+    if (b == NULL || PQntuples(b) != 1) {
+        svc_unavailable(resp, "the coupon store", "read failed");
+        goto done;
+    }
+    snprintf(resp->location, sizeof resp->location, "/api/coupons/%s/codes?batch=%s",
+             PQgetvalue(b, 0, 1), id);
+    svc_ok(resp, 201, batch_json(b, 0));
+done:
+    if (PQtransactionStatus(pg) != PQTRANS_IDLE)
+        svc_pg_cmd(pg, "ROLLBACK");
+    PQclear(c);
+    PQclear(b);
+    svc_pool_put(pg_pool, pg, svc_pg_broken(pg));
+}
+
+/* A batch id in a query: 1 to 18 digits, or absent. */
+static bool batch_param(const svc_req *req, const char **id, svc_resp *resp)
+{
+    *id = svc_query(req, "batch");
+    if (*id == NULL)
+        return true;
+    size_t n = strlen(*id);
+    bool ok = n >= 1 && n <= 18;
+    for (const char *p = *id; ok && *p; p++)
+        ok = isdigit((unsigned char)*p);
+    if (!ok)
+        svc_error(resp, 400, "bad_request", "\"batch\" must be a batch id (digits)");
+    return ok;
+}
+
+static void download_codes(svc_req *req, svc_resp *resp)
+{
+    char key[80];
+    const char *batch;
+    if (!batch_param(req, &batch, resp))
+        return;
+    if (!shop_code_key(req->params[0], key, sizeof key)) {
+        svc_error(resp, 404, "not_found", "no such coupon");
+        return;
+    }
+    PGconn *pg = svc_pool_get(pg_pool);
+    if (pg == NULL) {
+        svc_unavailable(resp, "the coupon store", "no connection");
+        return;
+    }
+    const char *v[2] = {key, batch};
+    PGresult *c = svc_pg_exec(pg, "SELECT code FROM coupons.coupons WHERE code_key = $1", 1, v,
+                              NULL);
+    PGresult *r = c && PQntuples(c) == 1
+                      ? svc_pg_exec(pg, "SELECT g.code, g.batch_id, coalesce(u.uses, 0), "
+                                        "g.max_uses FROM coupons.generated_codes g "
+                                        "LEFT JOIN checkout.code_usage u "
+                                        "ON u.code_key = g.code_key WHERE g.parent_key = $1 "
+                                        "AND ($2::bigint IS NULL OR g.batch_id = $2) "
+                                        "ORDER BY g.batch_id, g.code", 2, v, NULL)
+                      : NULL;
+    svc_pool_put(pg_pool, pg, svc_pg_broken(pg));
+    if (c == NULL || (PQntuples(c) == 1 && r == NULL)) {
+        svc_unavailable(resp, "the coupon store", "read failed");
+    } else if (PQntuples(c) == 0) {
+        svc_error(resp, 404, "not_found", "no such coupon");
+    } else {
+        codebuf out = {0};
+        static const char head[] = "code,batch,uses,max_uses\r\n";
+        int bad = collect(&out, head, sizeof head - 1);
+        for (int i = 0; !bad && i < PQntuples(r); i++) {
+            char line[200];
+            int n = snprintf(line, sizeof line, "%s,%s,%s,%s\r\n", PQgetvalue(r, i, 0),
+                             PQgetvalue(r, i, 1), PQgetvalue(r, i, 2), PQgetvalue(r, i, 3));
+            bad = n < 0 || (size_t)n >= sizeof line || collect(&out, line, (size_t)n);
+        }
+        if (bad) {
+            free(out.buf);
+            svc_error(resp, 500, "internal", "out of memory");
+        } else {
+            char name[80];
+            size_t k = 0;
+            for (const char *p = PQgetvalue(c, 0, 0); *p && k + 1 < sizeof name; p++)
+                name[k++] = isalnum((unsigned char)*p) || *p == '-' ? *p : '_';
+            name[k] = '\0';
+            svc_ok_raw(resp, 200, "text/csv; charset=utf-8", out.buf, out.len);
+            snprintf(resp->disposition, sizeof resp->disposition,
+                     "attachment; filename=\"%s-codes.csv\"", name);
+        }
+    }
+    PQclear(r);
+    PQclear(c);
+}
+
+static void list_batches(svc_req *req, svc_resp *resp)
+{
+    char key[80];
+    if (!shop_code_key(req->params[0], key, sizeof key)) {
+        svc_error(resp, 404, "not_found", "no such coupon");
+        return;
+    }
+    PGconn *pg = svc_pool_get(pg_pool);
+    if (pg == NULL) {
+        svc_unavailable(resp, "the coupon store", "no connection");
+        return;
+    }
+    const char *v[1] = {key};
+    PGresult *c = svc_pg_exec(pg, "SELECT 1 FROM coupons.coupons WHERE code_key = $1", 1, v,
+                              NULL);
+    PGresult *r = c && PQntuples(c) == 1 ? read_batches(pg, key, NULL) : NULL;
+    svc_pool_put(pg_pool, pg, svc_pg_broken(pg));
+    if (c == NULL || (PQntuples(c) == 1 && r == NULL)) {
+        svc_unavailable(resp, "the coupon store", "read failed");
+    } else if (PQntuples(c) == 0) {
+        svc_error(resp, 404, "not_found", "no such coupon");
+    } else {
+        json_t *list = json_array();
+        for (int i = 0; i < PQntuples(r); i++)
+            json_array_append_new(list, batch_json(r, i));
+        svc_ok(resp, 200, json_pack("{s:o}", "batches", list));
+    }
+    PQclear(r);
+    PQclear(c);
+}
+
+/* ------------------------------------------------------------------------
  * Validation
  * ------------------------------------------------------------------------ */
 
@@ -400,8 +742,52 @@ static int predict_order(PGconn *pg, const char *user, shop_order *o)
     return 0;
 }
 
+/* What a shopper is told of one entered code. */
+static json_t *code_view(cl_vm *vm, cl_program *prog, cl_context *ctx, const shop_entry *e)
+{
+    json_t *o = NULL, *reasons;
+    long idx = -1;
+    cl_error err;
+    if (e->kind == SHOP_CODE_COUPON || e->kind == SHOP_CODE_GENERATED) {
+        idx = cl_program_find(prog, e->coupon);
+        size_t ix = (size_t)idx;
+        const cl_result *res;
+        if (idx >= 0 &&
+            cl_vm_eval_some(vm, prog, ctx, &ix, 1, CL_EVAL_ENTERED, &res, &err) == CL_OK) {
+            json_t *arr = shop_result_json(res);
+            o = json_incref(json_array_get(arr, 0));
+            json_decref(arr);
+        }
+    }
+    if (o == NULL) {
+        o = json_pack("{s:b}", "applicable", 0);
+        reasons = shop_entry_reasons(e);
+    } else {
+        reasons = shop_shopper_reasons(o);
+    }
+    bool masked = shop_reasons_masked(reasons);
+    bool ok = json_is_true(json_object_get(o, "applicable")) && !masked;
+    json_t *view = json_pack("{s:s, s:b, s:o}", "code", e->entered, "applicable", ok,
+                             "reasons", reasons);
+    static const char *const amounts[] = {"discount", "shipping_discount"};
+    for (int k = 0; k < 2; k++) {
+        json_t *amt = ok ? json_object_get(o, amounts[k]) : NULL;
+        char zero[32];
+        cl_amount_format(0, shop_cfg.currency, zero, sizeof zero);
+        json_object_set_new(view, amounts[k], json_is_string(amt) ? json_incref(amt)
+                                                                  : json_string(zero));
+    }
+    if (ok) {
+        json_object_set_new(view, "name", json_string(cl_program_name(prog, (size_t)idx)));
+        if (e->kind == SHOP_CODE_GENERATED)
+            json_object_set_new(view, "coupon", json_string(e->coupon));
+    }
+    json_decref(o);
+    return view;
+}
+
 /* Evaluates the entered codes one by one and the best combination. */
-static void evaluate(cl_program *prog, cl_context *ctx, const json_t *codes, svc_resp *resp)
+static void evaluate(cl_program *prog, cl_context *ctx, const shop_codes *codes, svc_resp *resp)
 {
     cl_vm *vm = cl_vm_new(shop_env());
     if (vm == NULL) {
@@ -409,44 +795,10 @@ static void evaluate(cl_program *prog, cl_context *ctx, const json_t *codes, svc
         return;
     }
     json_t *list = json_array();
-    size_t i;
-    json_t *c;
-    cl_error err;
-    json_array_foreach(codes, i, c) {
-        const char *code = json_string_value(c);
-        long idx = cl_program_find(prog, code);
-        json_t *o = NULL;
-        if (idx >= 0) {
-            size_t ix = (size_t)idx;
-            const cl_result *res;
-            if (cl_vm_eval_some(vm, prog, ctx, &ix, 1, CL_EVAL_ENTERED, &res, &err) == CL_OK) {
-                json_t *arr = shop_result_json(res);
-                o = json_incref(json_array_get(arr, 0));
-                json_decref(arr);
-            }
-        }
-        if (o == NULL)
-            o = json_pack("{s:s, s:b, s:b}", "code", code, "applicable", 0, "unknown", 1);
-        json_t *reasons = shop_shopper_reasons(o);
-        bool masked = shop_reasons_masked(reasons);
-        bool ok = json_is_true(json_object_get(o, "applicable")) && !masked;
-        json_t *view = json_pack("{s:s, s:b, s:o}", "code", code, "applicable", ok, "reasons",
-                                 reasons);
-        static const char *const amounts[] = {"discount", "shipping_discount"};
-        for (int k = 0; k < 2; k++) {
-            json_t *amt = ok ? json_object_get(o, amounts[k]) : NULL;
-            char zero[32];
-            cl_amount_format(0, shop_cfg.currency, zero, sizeof zero);
-            json_object_set_new(view, amounts[k], json_is_string(amt) ? json_incref(amt)
-                                                                      : json_string(zero));
-        }
-        if (json_is_true(json_object_get(view, "applicable")))
-            json_object_set_new(view, "name",
-                                json_string(cl_program_name(prog, (size_t)idx)));
-        json_decref(o);
-        json_array_append_new(list, view);
-    }
+    for (size_t i = 0; i < codes->n; i++)
+        json_array_append_new(list, code_view(vm, prog, ctx, &codes->e[i]));
     const cl_result *best;
+    cl_error err;
     json_t *b = NULL;
     if (cl_vm_best_flags(vm, prog, ctx, CL_BEST_INDEXED, &best, &err) == CL_OK)
         b = shop_result_json(best);
@@ -456,8 +808,16 @@ static void evaluate(cl_program *prog, cl_context *ctx, const json_t *codes, svc
         svc_error(resp, 422, "evaluation_failed", "%s", err.message);
         return;
     }
+    size_t i;
     json_t *rej = json_object_get(b, "rejected"), *r;
     json_array_foreach(rej, i, r) json_object_set_new(r, "reasons", shop_shopper_reasons(r));
+    /* the codes refused before evaluation are rejected too, as entered */
+    for (size_t k = 0; k < codes->n; k++) {
+        const shop_entry *e = &codes->e[k];
+        if (e->kind != SHOP_CODE_COUPON && e->kind != SHOP_CODE_GENERATED)
+            json_array_append_new(rej, json_pack("{s:s, s:o}", "code", e->entered, "reasons",
+                                                 shop_entry_reasons(e)));
+    }
     json_t *applied = json_object_get(b, "applied"), *a;
     json_array_foreach(applied, i, a) json_object_del(a, "reasons");
     svc_ok(resp, 200, json_pack("{s:o, s:o}", "codes", list, "best", b));
@@ -486,16 +846,20 @@ static void validate(svc_req *req, svc_resp *resp)
         svc_unavailable(resp, "the coupon store", "no connection");
         return;
     }
-    const char *detail;
+    const char *detail = NULL;
     shop_catalog *cat = shop_catalog_get(pg, &detail);
     shop_order order = {0};
     cl_context *ctx = cl_context_new(shop_env());
-    json_t *cj = NULL;
-    if (cat == NULL || ctx == NULL || predict_order(pg, req->who.id, &order) != 0) {
-        svc_unavailable(resp, "the coupon store", detail);
+    json_t *cj = NULL, *ccodes = NULL;
+    shop_codes entries;
+    char state[6] = "";
+    if (cat == NULL || ctx == NULL || predict_order(pg, req->who.id, &order) != 0 ||
+        shop_resolve_codes(pg, cat, codes, false, &entries, state) != 0) {
+        svc_unavailable(resp, "the coupon store", detail ? detail : state);
         goto done;
     }
-    cj = shop_context(&req->who, cart, codes, payment, shipping, &order);
+    ccodes = shop_context_codes(&entries);
+    cj = shop_context(&req->who, cart, ccodes, payment, shipping, &order);
     char *text = json_dumps(cj, JSON_COMPACT);
     cl_error err;
     cl_status st = text ? cl_context_parse(ctx, text, strlen(text), &err) : CL_ENOMEM;
@@ -504,16 +868,16 @@ static void validate(svc_req *req, svc_resp *resp)
         svc_error(resp, 422, "bad_context", "the checkout cannot be priced: %s", err.message);
         goto done;
     }
-    json_t *ckeys = shop_candidate_keys(cat->prog, codes);
-    char state[6];
+    json_t *ckeys = shop_candidate_keys(cat->prog, ccodes);
     int ur = shop_read_usage(pg, ctx, ckeys, req->who.id, false, state);
     json_decref(ckeys);
     if (ur != 0) {
         svc_unavailable(resp, "the coupon store", state);
         goto done;
     }
-    evaluate(cat->prog, ctx, codes, resp);
+    evaluate(cat->prog, ctx, &entries, resp);
 done:
+    json_decref(ccodes);
     json_decref(cj);
     cl_context_free(ctx);
     shop_catalog_release(cat);
@@ -529,6 +893,9 @@ static const svc_route routes[] = {
     {"PUT", "/api/coupons/{}", SVC_ADMIN, update_coupon},
     {"DELETE", "/api/coupons/{}", SVC_ADMIN, delete_coupon},
     {"GET", "/api/coupons/{}/versions", SVC_ADMIN, list_versions},
+    {"POST", "/api/coupons/{}/codes", SVC_ADMIN, generate_codes},
+    {"GET", "/api/coupons/{}/codes", SVC_ADMIN, download_codes},
+    {"GET", "/api/coupons/{}/batches", SVC_ADMIN, list_batches},
     {NULL, NULL, 0, NULL},
 };
 

@@ -57,6 +57,36 @@ CREATE TABLE IF NOT EXISTS coupons.state (
 );
 INSERT INTO coupons.state (one, generation) VALUES (true, 0) ON CONFLICT DO NOTHING;
 
+-- Generated codes of a campaign: a batch of unique random codes
+-- (cl_codes_generate) for one parent coupon. A generated code evaluates as
+-- its parent (the parent's conditions, limits and budget) and has uses of its
+-- own (max_uses, single use by default), claimed by checkout in the order's
+-- transaction (checkout.code_usage). A coupon with batches is a campaign: its
+-- own code is no longer accepted at validation or checkout.
+CREATE SEQUENCE IF NOT EXISTS coupons.batch_ids;
+
+CREATE TABLE IF NOT EXISTS coupons.code_batches (
+    id          bigint PRIMARY KEY DEFAULT nextval('coupons.batch_ids'),
+    parent_key  text NOT NULL,                   -- coupons.coupons.code_key
+    prefix      text NOT NULL,                   -- upper case, may be ''
+    length      integer NOT NULL,                -- random characters
+    check_char  boolean NOT NULL,                -- a Luhn mod N check character follows
+    max_uses    integer NOT NULL,                -- uses of each code
+    count       integer NOT NULL,
+    created_by  text NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS code_batches_by_parent ON coupons.code_batches (parent_key);
+
+CREATE TABLE IF NOT EXISTS coupons.generated_codes (
+    code_key    text PRIMARY KEY,                -- lower(code); never a coupon's own code
+    code        text NOT NULL,
+    batch_id    bigint NOT NULL REFERENCES coupons.code_batches (id),
+    parent_key  text NOT NULL,
+    max_uses    integer NOT NULL CHECK (max_uses >= 1)
+);
+CREATE INDEX IF NOT EXISTS generated_codes_by_batch ON coupons.generated_codes (batch_id, code_key);
+
 -- ---------------------------------------------------------------- checkout
 -- Gapless counters, taken inside the order transaction.
 CREATE TABLE IF NOT EXISTS checkout.shop_counter (
@@ -118,6 +148,18 @@ CREATE TABLE IF NOT EXISTS checkout.redemptions (
     PRIMARY KEY (order_id, code_key)
 );
 CREATE INDEX IF NOT EXISTS redemptions_by_code ON checkout.redemptions (code_key);
+-- The generated code a redemption was entered with (NULL: the coupon's own
+-- code, or an automatic coupon).
+ALTER TABLE checkout.redemptions ADD COLUMN IF NOT EXISTS entered_code text;
+CREATE INDEX IF NOT EXISTS redemptions_by_entered ON checkout.redemptions (entered_code)
+    WHERE entered_code IS NOT NULL;
+
+-- Uses of each generated code, locked and claimed by the order transaction
+-- (like coupon_usage); never above the code's max_uses.
+CREATE TABLE IF NOT EXISTS checkout.code_usage (
+    code_key    text PRIMARY KEY,                -- coupons.generated_codes.code_key
+    uses        bigint NOT NULL DEFAULT 0 CHECK (uses >= 0)
+);
 
 -- Idempotency-Key of a checkout: claimed first thing in the order's own
 -- transaction (a concurrent retry waits on the row), completed before it

@@ -114,14 +114,19 @@ def openapi_is_valid_and_describes_every_route():
     from openapi_spec_validator import validate
     spec = yaml.safe_load(open(os.path.join(ROOT, "docs", "openapi.yaml")))
     validate(spec)
-    documented = {(m.upper(), re.sub(r"\{[^}]+\}", "{}", path))
-                  for path, item in spec["paths"].items() for m in item
+    # (method, path, level): the level is the route table's, and the spec's
+    # security (any token) and x-role (admin)
+    level = {"SVC_PUBLIC": "public", "SVC_CUSTOMER": "token", "SVC_ADMIN": "admin"}
+    documented = {(m.upper(), re.sub(r"\{[^}]+\}", "{}", path),
+                   "admin" if op.get("x-role") == "admin" else "token" if op.get("security") else "public")
+                  for path, item in spec["paths"].items() for m, op in item.items()
                   if m in ("get", "put", "post", "delete", "patch")}
     served = set()
     for f in glob.glob(os.path.join(ROOT, "examples", "services", "*", "*.c")):
-        for m, path in re.findall(r'\{"(GET|PUT|POST|DELETE|PATCH)", "(/api/[^"]*)"', open(f).read()):
-            served.add((m, path))
-    served |= {("GET", f"/api/{s}/healthz") for s in ("auth", "catalog", "cart", "coupons", "checkout")}
+        for m, path, lv in re.findall(r'\{"(GET|PUT|POST|DELETE|PATCH)", "(/api/[^"]*)", (SVC_[A-Z]+)',
+                                      open(f).read()):
+            served.add((m, path, level[lv]))
+    served |= {("GET", f"/api/{s}/healthz", "public") for s in ("auth", "catalog", "cart", "coupons", "checkout")}
     expect(served == documented, f"served, not documented: {sorted(served - documented)}; "
                                  f"documented, not served: {sorted(documented - served)}")
 
@@ -172,6 +177,14 @@ def unknown_route_and_wrong_method():
     expect_error(st, b, 404)
     st, b = call("DELETE", "/api/auth/login")
     expect_error(st, b, 405)
+    # a concrete path is matched before a templated one (OpenAPI's rule):
+    # /api/coupons/validate is not the coupon "validate"
+    r = S.get(GW + "/api/coupons/validate", timeout=30)
+    expect(r.status_code == 405 and r.headers.get("Allow") == "POST", (r.status_code, r.headers))
+    r = S.options(GW + "/api/catalog/healthz", timeout=30)
+    expect(r.status_code == 405 and r.headers.get("Allow") == "GET", (r.status_code, r.headers))
+    r = S.request("TRACE", GW + "/api/cart", timeout=30)
+    expect(r.status_code == 405 and r.json()["error"]["code"] == "method_not_allowed", r.text)
 
 
 # ------------------------------------------------------------------ auth
@@ -377,7 +390,10 @@ def a_customer_cannot_write_coupons():
                                ("GET", "/api/coupons", None),
                                ("PUT", "/api/catalog/products/EVIL", {"name": "x", "price": "0"}),
                                ("PUT", f"/api/auth/users/{ctx['alice']['id']}/tags",
-                                {"tags": ["vip"]})]:
+                                {"tags": ["vip"]}),
+                               ("POST", "/api/coupons/E2E_TV/codes", {"count": 5}),
+                               ("GET", "/api/coupons/E2E_TV/codes", None),
+                               ("GET", "/api/coupons/E2E_TV/batches", None)]:
         st, b = call(method, path, body, tok)
         expect_error(st, b, 403)
 
@@ -610,6 +626,197 @@ def concurrent_checkouts_never_pass_a_use_limit():
     expect(sorted(got) == [201] * 3 + [409] * 5, got)
     st, c = call("GET", "/api/coupons/E2E_THREE", token=ctx["admin"])
     expect(c["uses"] == 3, c)
+
+
+# ------------------------------------------------------------------ generated codes
+
+ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def check_char(body):
+    """Luhn mod N over the random part, written independently of couponlib."""
+    n, total, twice = len(ALPHABET), 0, True
+    for ch in reversed(body):
+        v = ALPHABET.index(ch)
+        if twice:
+            v *= 2
+            v = v // n + v % n
+        total += v
+        twice = not twice
+    return ALPHABET[(n - total % n) % n]
+
+
+def csv_rows(text):
+    lines = text.split("\r\n")
+    expect(lines[0] == "code,batch,uses,max_uses" and lines[-1] == "", lines[:2])
+    return [dict(zip(lines[0].split(","), l.split(","))) for l in lines[1:-1]]
+
+
+def download(code, token, batch=None):
+    r = S.get(GW + f"/api/coupons/{code}/codes" + (f"?batch={batch}" if batch else ""),
+              headers={"Authorization": "Bearer " + token}, timeout=30)
+    expect_status(r.status_code, 200, r.text[:300])
+    expect(r.headers["Content-Type"].startswith("text/csv"), r.headers)
+    expect(f'filename="{code}-codes.csv"' in r.headers.get("Content-Disposition", ""), r.headers)
+    return csv_rows(r.text)
+
+
+@test
+def an_admin_generates_the_codes_of_a_campaign():
+    adm = ctx["admin"]
+    src = ("currency: USD\ncode: E2E_CAMPAIGN\nname: campaign\n"
+           "when: { cart.subtotal: { gte: \"20.00\" } }\n"
+           "discount: { amount: \"2.00\" }\nlimits: { uses: 100 }\n")
+    st, b = call("POST", "/api/coupons", {"source": src}, adm)
+    expect_status(st, 201, b)
+    st, b = call("POST", "/api/coupons/e2e_campaign/codes",
+                 {"count": 50, "prefix": "cmp-", "length": 8}, adm)
+    expect_status(st, 201, b)
+    expect(b["coupon"] == "E2E_CAMPAIGN" and b["count"] == 50 and b["prefix"] == "CMP-" and
+           b["length"] == 8 and b["check"] is True and b["uses"] == 1 and b["used"] == 0, b)
+    first = b["id"]
+    st, b = call("POST", "/api/coupons/E2E_CAMPAIGN/codes",
+                 {"count": 20, "length": 12, "check": False, "uses": 2}, adm)
+    expect_status(st, 201, b)
+    second = b["id"]
+    rows = download("E2E_CAMPAIGN", adm)
+    expect(len(rows) == 70 and len({r["code"] for r in rows}) == 70, len(rows))
+    one = [r for r in rows if r["batch"] == str(first)]
+    two = [r for r in rows if r["batch"] == str(second)]
+    expect(len(one) == 50 and len(two) == 20, (len(one), len(two)))
+    for r in one:
+        c = r["code"]
+        expect(c.startswith("CMP-") and len(c) == 4 + 8 + 1, c)
+        expect(all(ch in ALPHABET for ch in c[4:]) and check_char(c[4:12]) == c[12], c)
+        expect(r["uses"] == "0" and r["max_uses"] == "1", r)
+    for r in two:
+        expect(len(r["code"]) == 12 and all(ch in ALPHABET for ch in r["code"]), r)
+        expect(r["max_uses"] == "2", r)
+    expect([r["code"] for r in download("E2E_CAMPAIGN", adm, first)] == [r["code"] for r in one],
+           "?batch= lists that batch")
+    st, b = call("GET", "/api/coupons/E2E_CAMPAIGN/batches", token=adm)
+    expect_status(st, 200, b)
+    expect([x["id"] for x in b["batches"]] == [first, second], b)
+    ctx["campaign"] = [r["code"] for r in one]
+    ctx["campaign2"] = [r["code"] for r in two]
+
+
+@test
+def generating_codes_refuses_bad_input():
+    adm = ctx["admin"]
+    for body, frag in [({}, "count"), ({"count": 0}, "count"), ({"count": 10001}, "count"),
+                       ({"count": "5"}, "integer"), ({"count": 5, "length": 5}, "length"),
+                       ({"count": 5, "length": 33}, "length"),
+                       ({"count": 5, "prefix": "A B"}, "prefix"),
+                       ({"count": 5, "prefix": "X" * 21}, "prefix"),
+                       ({"count": 5, "check": "yes"}, "boolean"), ({"count": 5, "uses": 0}, "uses"),
+                       ({"count": 5, "alphabet": "AB"}, "unknown field")]:
+        st, b = call("POST", "/api/coupons/E2E_CAMPAIGN/codes", body, adm)
+        expect_error(st, b, 400, frag)
+    st, b = call("POST", "/api/coupons/NO_SUCH_COUPON/codes", {"count": 5}, adm)
+    expect_error(st, b, 404)
+    st, b = call("POST", "/api/coupons/WELCOME10/codes", {"count": 5}, adm)
+    expect_error(st, b, 409, "automatic")
+    st, b = call("GET", "/api/coupons/NO_SUCH_COUPON/codes", token=adm)
+    expect_error(st, b, 404)
+    st, b = call("GET", "/api/coupons/E2E_CAMPAIGN/codes?batch=x1", token=adm)
+    expect_error(st, b, 400, "batch")
+    # a coupon may not take the name of a generated code
+    taken = ctx["campaign"][0]
+    st, b = call("POST", "/api/coupons",
+                 {"source": f"currency: USD\ncode: {taken}\ndiscount: {{ amount: \"1.00\" }}\n"}, adm)
+    expect_error(st, b, 409, "generated")
+
+
+@test
+def a_generated_code_evaluates_as_its_parent():
+    tok = ctx["alice"]["token"]
+    call("DELETE", "/api/cart", token=tok)
+    st, b = call("POST", "/api/cart/items", {"sku": "KETTLE", "quantity": 1}, tok)
+    expect_status(st, 200, b)
+    code = ctx["campaign"][0]
+    body = code[4:12]
+    mistyped = code[:12] + ALPHABET[(ALPHABET.index(code[12]) + 1) % len(ALPHABET)]
+    unknown = "CMP-" + "".join(reversed(body)) + check_char("".join(reversed(body)))
+    st, b = call("POST", "/api/coupons/validate",
+                 {"codes": [code.lower(), "E2E_CAMPAIGN", mistyped, unknown]}, tok)
+    expect_status(st, 200, b)
+    got = b["codes"]
+    expect(got[0]["applicable"] and got[0]["discount"] == "2.00" and got[0]["coupon"] == "E2E_CAMPAIGN"
+           and got[0]["code"] == code.lower(), got[0])
+    # the campaign's own code, a mistyped check character and a code never generated look alike
+    for g in got[1:]:
+        expect(not g["applicable"] and [r["code"] for r in g["reasons"]] == ["UNKNOWN_CODE"], g)
+        expect(g["reasons"] == got[1]["reasons"], got)
+    expect(b["best"]["coupons"][:1] == ["E2E_CAMPAIGN"], b["best"])
+    # the parent's conditions hold for its codes
+    call("DELETE", "/api/cart", token=tok)
+    call("POST", "/api/cart/items", {"sku": "HDMI-1M", "quantity": 1}, tok)
+    st, b = call("POST", "/api/coupons/validate", {"codes": [code]}, tok)
+    expect([r["code"] for r in b["codes"][0]["reasons"]] == ["MIN_SUBTOTAL"], b)
+    # two codes of one campaign: one counts
+    call("POST", "/api/cart/items", {"sku": "KETTLE", "quantity": 1}, tok)
+    st, b = call("POST", "/api/coupons/validate", {"codes": [code, ctx["campaign"][1]]}, tok)
+    expect(b["codes"][0]["applicable"] and
+           [r["code"] for r in b["codes"][1]["reasons"]] == ["NOT_COMBINABLE"], b)
+
+
+@test
+def a_generated_code_is_used_once_and_cancelling_gives_it_back():
+    alice, bob, adm = ctx["alice"]["token"], ctx["bob"]["token"], ctx["admin"]
+    code = ctx["campaign"][2]
+    pay = {"method": "paypal"}
+    st, o = call("POST", "/api/checkout", {"codes": [code], "payment": pay}, alice)
+    expect_status(st, 201, o)
+    expect("E2E_CAMPAIGN" in o["coupons"] and o["redeemed_codes"] == [{"code": code, "coupon": "E2E_CAMPAIGN"}], o)
+    expect(sum(money(l["discount"]) for l in o["lines"]) >= 200, o)
+    call("POST", "/api/cart/items", {"sku": "KETTLE"}, bob)
+    st, b = call("POST", "/api/checkout", {"codes": [code.lower()], "payment": pay}, bob)
+    expect_error(st, b, 409)
+    expect(b["error"]["rejected"] == [{"code": code.lower(), "reasons": [
+        {"code": "USAGE_LIMIT", "message": "this code has already been used"}]}], b)
+    used = {r["code"]: r["uses"] for r in download("E2E_CAMPAIGN", adm)}
+    expect(used[code] == "1", used[code])
+    st, c = call("GET", "/api/coupons/E2E_CAMPAIGN", token=adm)
+    expect(c["uses"] == 1, c)
+    st, x = call("POST", f"/api/checkout/orders/{o['id']}/cancel", token=alice)
+    expect_status(st, 200, x)
+    used = {r["code"]: r["uses"] for r in download("E2E_CAMPAIGN", adm)}
+    expect(used[code] == "0", used[code])
+    st, b = call("POST", "/api/checkout", {"codes": [code], "payment": pay}, bob)
+    expect_status(st, 201, b)
+    # a code of two uses takes two orders
+    two = ctx["campaign2"][0]
+    for who in (alice, bob):
+        call("POST", "/api/cart/items", {"sku": "KETTLE"}, who)
+        st, b = call("POST", "/api/checkout", {"codes": [two], "payment": pay}, who)
+        expect_status(st, 201, b)
+    call("POST", "/api/cart/items", {"sku": "KETTLE"}, alice)
+    st, b = call("POST", "/api/checkout", {"codes": [two], "payment": pay}, alice)
+    expect_error(st, b, 409)
+    st, b = call("GET", "/api/coupons/E2E_CAMPAIGN/batches", token=adm)
+    expect([(x["used"], x["redemptions"]) for x in b["batches"]] == [(1, 1), (1, 2)], b)
+    call("DELETE", "/api/cart", token=alice)
+
+
+@test
+def concurrent_checkouts_redeem_a_generated_code_once():
+    users = [register(f"gen{i}") for i in range(6)]
+    for u in users:
+        st, b = call("POST", "/api/cart/items", {"sku": "KETTLE"}, u["token"])
+        expect_status(st, 200, b)
+    code = ctx["campaign"][3]
+
+    def go(u):
+        r = requests.post(GW + "/api/checkout", json={"payment": {"method": "paypal"}, "codes": [code]},
+                          headers={"Authorization": "Bearer " + u["token"]}, timeout=60)
+        return r.status_code
+
+    with concurrent.futures.ThreadPoolExecutor(len(users)) as ex:
+        got = list(ex.map(go, users))
+    expect(sorted(got) == [201] + [409] * 5, got)
+    used = {r["code"]: r["uses"] for r in download("E2E_CAMPAIGN", ctx["admin"])}
+    expect(used[code] == "1", used[code])
 
 
 @test
