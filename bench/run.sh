@@ -101,7 +101,7 @@ loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 load_before=$(loadavg)
 
 if [ $smoke = 1 ]; then
-    "$build/bench/cbench" "$data" "$root/bench/w1.yaml" --quick W1 W1-floor W2 W4 W5 >>"$results"
+    "$build/bench/cbench" "$data" "$root/bench/w1.yaml" --smoke W1 W1-floor W2 W3 W3-floor W4 W5 >>"$results"
 else
     if has c; then
         say "C API (bench/c/cbench)"

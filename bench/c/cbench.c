@@ -2,7 +2,7 @@
  * cbench.c - couponlib through its C API on the workloads of issue 8, and
  * the hand-written floor of W1 (floor.c).
  *
- *   cbench DATA_DIR W1_YAML [--quick] [WORKLOAD...]
+ *   cbench DATA_DIR W1_YAML [--quick | --smoke] [WORKLOAD...]
  *
  * DATA_DIR is what bench/workloads.py wrote (w2.yaml). Workloads: W1,
  * W1-floor, W2, W2-full, W3, W3-floor, W4, W5 (default: all of them). Each
@@ -27,7 +27,15 @@
 #include <string.h>
 #include <time.h>
 
-static bool quick;
+static bool quick, smoke;
+
+/* The number of timed runs (or of operations in a run): the full count,
+ * the count of --quick, or 1 with --smoke (the test suite's run, which only
+ * checks that every workload runs and decides what it should). */
+static int count(int full, int fast)
+{
+    return smoke ? 1 : quick ? fast : full;
+}
 
 /* ------------------------------------------------------------------------
  * Timing
@@ -179,7 +187,7 @@ static void w1(const cl_env *env, const char *w1_yaml)
     char check[256];
     check_of(res, 0, check, sizeof check);
     runs r = {.n = 0};
-    const int iters = quick ? 20000 : 200000, nruns = quick ? 5 : 15;
+    const int iters = count(200000, 20000), nruns = count(15, 5);
     for (int k = 0; k < nruns; k++) {
         timer t = start();
         for (int i = 0; i < iters; i++)
@@ -201,7 +209,7 @@ static void w1_floor(void)
     char check[256];
     floor_check(d, shares, c.nlines, check, sizeof check);
     runs r = {.n = 0};
-    const int iters = quick ? 200000 : 2000000, nruns = quick ? 5 : 15;
+    const int iters = count(2000000, 200000), nruns = count(15, 5);
     volatile int64_t sink = 0;
     for (int k = 0; k < nruns; k++) {
         timer t = start();
@@ -240,7 +248,7 @@ static void w2(const cl_env *env, const char *dir, bool full)
     snprintf(check, sizeof check, "%zu coupons, discount %lld",
              cl_result_count(res), (long long)cl_result_total(res, CL_TOTAL_DISCOUNT));
     runs r = {.n = 0};
-    const int iters = full ? (quick ? 3 : 20) : (quick ? 200 : 2000), nruns = quick ? 5 : 11;
+    const int iters = full ? count(20, 3) : count(2000, 200), nruns = count(11, 5);
     for (int k = 0; k < nruns; k++) {
         timer t = start();
         for (int i = 0; i < iters; i++)
@@ -272,7 +280,8 @@ static void w3(const cl_env *env, const char *w1_yaml, bool floor)
         exit(2);
     }
     runs r = {.n = 0};
-    const int nruns = quick ? 1 : 5;
+    const int nruns = count(5, 1);
+    const uint32_t carts = smoke ? CHUNK : CARTS; /* the smoke run's carts: one chunk */
     long applicable = 0;
     long long total = 0;
     int64_t shares[CART_MAX_LINES];
@@ -287,7 +296,7 @@ static void w3(const cl_env *env, const char *w1_yaml, bool floor)
         size_t mark = 0;
         /* The carts are made beforehand, a chunk at a time (untimed), as
          * plain data; the timed part builds each context and decides. */
-        for (uint32_t base = 0; base < CARTS; base += CHUNK) {
+        for (uint32_t base = 0; base < carts; base += CHUNK) {
             for (uint32_t i = 0; i < CHUNK; i++)
                 cart_make(&chunk[i], base + i + 1, cart_lines_of(base + i + 1));
             timer t = start();
@@ -321,7 +330,10 @@ static void w3(const cl_env *env, const char *w1_yaml, bool floor)
         r.wall[r.n++] = wall;
     }
     char check[96];
-    snprintf(check, sizeof check, "1000000 carts: %ld apply, discount %lld", applicable, total);
+    snprintf(check, sizeof check, "%u carts: %ld apply, discount %lld", carts, applicable, total);
+    if (carts != CARTS) /* what the floor is checked against */
+        snprintf(samples + ns, sizeof samples - ns, "%s\"%u\": \"%s\"", ns ? ", " : "", carts,
+                 check);
     emit("W3", floor ? "hand-written C" : "couponlib", &r, check,
          floor ? "floor_w1() on each cart" : "C setters and cl_vm_eval for each cart");
     if (!floor)
@@ -344,7 +356,7 @@ static void w4(const cl_env *env, const char *dir)
     size_t len;
     char *text = slurp(path, &len);
     runs r = {.n = 0};
-    const int nruns = quick ? 3 : 7;
+    const int nruns = count(7, 3);
     size_t count = 0;
     for (int k = 0; k < nruns; k++) {
         cl_error err;
@@ -374,7 +386,7 @@ static void w5(const cl_env *env)
 {
     cl_code_spec spec = {10, "BF-", NULL, true};
     runs r = {.n = 0};
-    const int nruns = quick ? 3 : 7;
+    const int nruns = count(7, 3);
     size_t lines = 0;
     for (int k = 0; k < nruns; k++) {
         cl_error err;
@@ -392,7 +404,7 @@ static void w5(const cl_env *env)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: cbench DATA_DIR W1_YAML [--quick] [WORKLOAD...]\n");
+        fprintf(stderr, "usage: cbench DATA_DIR W1_YAML [--quick | --smoke] [WORKLOAD...]\n");
         return 2;
     }
     const char *dir = argv[1], *w1_yaml = argv[2];
@@ -403,6 +415,8 @@ int main(int argc, char **argv)
     for (int i = 3; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0)
             quick = true;
+        else if (strcmp(argv[i], "--smoke") == 0)
+            smoke = true;
         else if (nwant < 16)
             want[nwant++] = argv[i];
     }
