@@ -10,7 +10,7 @@ set style histogram clustered gap 1
 set style fill solid 0.85 border -1
 set boxwidth 0.8
 set logscale y 10
-set yrange [0.1:*]
+set yrange [0.01:*]
 set ylabel "times faster (log scale)"
 set grid ytics
 set xtics rotate by -40 font ",9" nomirror
