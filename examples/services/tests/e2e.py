@@ -634,16 +634,16 @@ ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 
 def check_char(body):
-    """Luhn mod N over the random part, written independently of couponlib."""
-    n, total, twice = len(ALPHABET), 0, True
-    for ch in reversed(body):
-        v = ALPHABET.index(ch)
-        if twice:
-            v *= 2
-            v = v // n + v % n
-        total += v
-        twice = not twice
-    return ALPHABET[(n - total % n) % n]
+    """The check character over the random part, written independently of
+    couponlib (docs/codes.md): for the default alphabet's 31 symbols, an odd
+    number, the Damm-style check over x * y = (2x + y) mod N, chosen so that
+    the whole code, check character included, folds to 0."""
+    n, x = len(ALPHABET), 0
+    for ch in body:
+        x = (2 * x + ALPHABET.index(ch)) % n
+    want = [c for c in ALPHABET if (2 * x + ALPHABET.index(c)) % n == 0]
+    expect(len(want) == 1, want)
+    return want[0]
 
 
 def csv_rows(text):
