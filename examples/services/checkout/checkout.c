@@ -683,7 +683,8 @@ static void redemption_stats(svc_req *req, svc_resp *resp)
         return;
     }
     char key[80], ns[16];
-    if (coupon != NULL && !shop_code_key(coupon, key, sizeof key)) {
+    if (coupon != NULL && (coupon[0] == '\0' || strlen(coupon) > 64 ||
+                           !shop_code_key(coupon, key, sizeof key))) {
         svc_error(resp, 400, "bad_request", "\"coupon\" is not a coupon code");
         return;
     }

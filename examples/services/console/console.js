@@ -425,7 +425,7 @@ async function tryIt(ev) {
         el("th", { scope: "col", class: "num", text: "Amount" }), el("th", { scope: "col", class: "num", text: "Discount" }))),
       el("tbody", {}, lines),
       el("tfoot", {}, el("tr", {}, el("th", { scope: "row", text: "Subtotal" }), el("td"), el("td", { class: "num", text: res.body.subtotal }),
-        el("td", { class: "num", text: "−" + r.discount })))));
+        el("td", { class: "num", text: r.applicable ? "−" + r.discount : "—" })))));
 }
 
 /* ------------------------------------------------------------------ codes */

@@ -263,20 +263,36 @@ test("campaign_codes_are_generated_and_downloaded_as_csv", async () => {
   await shot("codes", "#codes");
 });
 
-test("what_would_this_cost_replays_the_recorded_orders", async () => {
+async function simulateAndCompare() {
+  await page.evaluate(() => { document.getElementById("sim-result").textContent = ""; });
   await page.click("#s-run");
   await page.waitForSelector("#sim-summary");
   const text = await page.textContent("#sim-summary");
   const source = await page.inputValue("#source");
   const rep = (await api("POST", "/api/coupons/simulate", { source }, adminToken)).body;
   const e = rep.coupons[0].eval;
+  const money = (s) => { const [i, f] = s.split("."); return Number(i).toLocaleString("en-US") + "." + f; };
   expect(rep.orders >= 3, "orders replayed: " + rep.orders);
-  expect(text.includes(`to ${e.qualifying} of ${rep.orders} orders`) && text.includes(`cost ${e.cost} USD`) ||
-    text.includes(`cost ${Number(e.cost).toLocaleString("en-US", { minimumFractionDigits: 2 })} USD`),
-    `summary "${text}" vs ${JSON.stringify(e).slice(0, 200)}`);
-  // the orders were placed today, a workday or not: the reasons say why
+  expect(text === `CONSOLE10 would have applied to ${e.qualifying} of ${rep.orders} orders ` +
+    `(${(100 * e.share).toFixed(1)}%) and cost ${money(e.cost)} USD.`, `summary "${text}" vs ${JSON.stringify(e).slice(0, 300)}`);
+  const figures = await page.locator("#sim-result .figure").evaluateAll((fs) =>
+    Object.fromEntries(fs.map((f) => [f.querySelector(".k").textContent, f.querySelector(".v").textContent])));
+  expect(figures["qualifying"] === String(e.qualifying) && figures["average per order"] === e.average &&
+    figures["median (p50)"] === e.percentiles.p50 && figures["largest"] === e.max, JSON.stringify(figures));
   const reasons = await page.locator("#sim-reasons tbody tr td:first-child").allTextContents();
   expect(JSON.stringify(reasons) === JSON.stringify(e.reasons.map((r) => r.code)), "reasons " + reasons);
+  return e;
+}
+
+test("what_would_this_cost_replays_the_recorded_orders", async () => {
+  // the weekend coupon on today's orders, then the same without its weekday
+  // condition: what would it cost every day?
+  await simulateAndCompare();
+  const src = await page.inputValue("#source");
+  await page.fill("#source", src.replace("  weekday: weekend\n", ""));
+  await page.waitForFunction(() => document.querySelector("#check-status").textContent.includes("compiles"));
+  const e = await simulateAndCompare();
+  expect(e.qualifying >= 2, "the kitchen orders over 50.00 qualify every day: " + e.qualifying);
   await shot("simulate", "#simulate");
 });
 
