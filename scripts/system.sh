@@ -469,6 +469,9 @@ case "$cmd" in
         ;;
     reload) reload_nginx ;;
     env) service_env ;;
-    demo) CL_GATEWAY="http://127.0.0.1:$HTTP_PORT" python3 "$root/examples/services/seed/purchase.py" ;;
+    demo)
+        CL_GATEWAY="http://127.0.0.1:$HTTP_PORT" python3 "$root/examples/services/seed/purchase.py"
+        log "the coupon console: http://127.0.0.1:$HTTP_PORT/console/ ($ADMIN_EMAIL / $ADMIN_PASSWORD)"
+        ;;
     *) echo "usage: scripts/system.sh up|down|demo|status|env|restart NAME...|reload" >&2; exit 2 ;;
 esac

@@ -1192,14 +1192,19 @@ static void simulate(svc_req *req, svc_resp *resp)
         snprintf(n, sizeof n, "%lld", limit - replayed < SIM_BATCH ? limit - replayed : SIM_BATCH);
         const char *v[6] = {last[0] ? last : NULL, cancelled ? "t" : "f", from, until,
                             shop_cfg.timezone, n};
-        PGresult *r = svc_pg_exec(pg, "SELECT id, context::text FROM checkout.orders "
-                                      "WHERE ($1::bigint IS NULL OR id < $1) "
-                                      "AND (status = 'placed' OR $2) "
-                                      "AND ($3::date IS NULL OR "
-                                      "created_at >= $3::date::timestamp AT TIME ZONE $5) "
-                                      "AND ($4::date IS NULL OR "
-                                      "created_at < ($4::date + 1)::timestamp AT TIME ZONE $5) "
-                                      "ORDER BY id DESC LIMIT $6::bigint", 6, v, NULL);
+        /* newest first, a batch at a time from below the last id seen: an
+         * index range scan each (a condition "$1 IS NULL OR id < $1" would
+         * scan the rows already seen again, every batch) */
+        char sql[640];
+        snprintf(sql, sizeof sql, "SELECT id, context::text FROM checkout.orders "
+                 "WHERE %s (status = 'placed' OR $2) "
+                 "AND ($3::date IS NULL OR "
+                 "created_at >= $3::date::timestamp AT TIME ZONE $5) "
+                 "AND ($4::date IS NULL OR "
+                 "created_at < ($4::date + 1)::timestamp AT TIME ZONE $5) "
+                 "ORDER BY id DESC LIMIT $6::bigint",
+                 last[0] ? "id < $1::bigint AND" : "$1::bigint IS NULL AND");
+        PGresult *r = svc_pg_exec(pg, sql, 6, v, NULL);
         if (r == NULL) {
             svc_unavailable(resp, "the order store", "read failed");
             goto done;
