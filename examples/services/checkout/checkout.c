@@ -43,6 +43,7 @@
 #include "shop.h"
 
 #include <ctype.h>
+#include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -669,13 +670,26 @@ static void cancel_order(svc_req *req, svc_resp *resp)
     svc_pool_put(pg_pool, pg, svc_pg_broken(pg));
 }
 
+/* A query parameter's text, NULL when absent, BAD_QUERY when it holds a
+ * NUL (which would cut it short). */
+static const char BAD_QUERY[] = "";
+static const char *query_text(const svc_req *req, const char *key)
+{
+    const char *v = NULL;
+    size_t n = 0;
+    if (MHD_lookup_connection_value_n(req->conn, MHD_GET_ARGUMENT_KIND, key, strlen(key), &v,
+                                      &n) != MHD_YES || v == NULL)
+        return NULL;
+    return strlen(v) == n ? v : BAD_QUERY;
+}
+
 /* GET /api/checkout/stats?days=N&coupon=CODE (admin): redemptions per
  * local day of the shop over the last N days (30; 1 to 366), today
  * included, of every coupon or of one: how many (cancelled orders left
  * out) and what they gave away (discount + shipping discount). */
 static void redemption_stats(svc_req *req, svc_resp *resp)
 {
-    const char *days = svc_query(req, "days"), *coupon = svc_query(req, "coupon");
+    const char *days = query_text(req, "days"), *coupon = query_text(req, "coupon");
     char *end = NULL;
     long n = days ? strtol(days, &end, 10) : 30;
     if (days != NULL && (end == days || *end != '\0' || n < 1 || n > 366)) {
@@ -683,8 +697,15 @@ static void redemption_stats(svc_req *req, svc_resp *resp)
         return;
     }
     char key[80], ns[16];
-    if (coupon != NULL && (coupon[0] == '\0' || strlen(coupon) > 64 ||
-                           !shop_code_key(coupon, key, sizeof key))) {
+    bool bad = coupon == BAD_QUERY || (coupon != NULL && (coupon[0] == '\0' || strlen(coupon) > 64 ||
+                                                        !shop_code_key(coupon, key, sizeof key)));
+    for (const char *c = coupon; !bad && c != NULL && *c; c++)
+        bad = (unsigned char)*c < 0x20 || *c == 0x7f;
+    if (days == BAD_QUERY) {
+        svc_error(resp, 400, "bad_request", "\"days\" must be a number of days, 1 to 366");
+        return;
+    }
+    if (bad) {
         svc_error(resp, 400, "bad_request", "\"coupon\" is not a coupon code");
         return;
     }

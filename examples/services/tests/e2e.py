@@ -1047,7 +1047,8 @@ def stats_count_the_redemptions_of_each_day():
     st, k = call("GET", "/api/checkout/stats?days=1&coupon=kitchen15", token=adm)
     st, c = call("GET", "/api/coupons/KITCHEN15", token=adm)
     expect(k["days"][0]["redemptions"] == c["uses"] and k["days"][0]["given"] == c["spent"], (k, c))
-    for q in ("days=0", "days=367", "days=x", "days=", "coupon=", "coupon=" + "x" * 65):
+    for q in ("days=0", "days=367", "days=x", "days=", "days=7%00", "coupon=", "coupon=" + "x" * 65,
+              "coupon=KITCHEN15%00" + "x" * 80, "coupon=a%01b"):
         st, r = call("GET", "/api/checkout/stats?" + q, token=adm)
         expect_error(st, r, 400)
 
