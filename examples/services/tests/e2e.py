@@ -909,6 +909,33 @@ def evaluate_says_which_requirement_fails_and_the_discount_per_line():
     st, b = call("POST", "/api/coupons/evaluate", {"source": SIM_SOURCE + "bogus: 1\n", "context": wed}, adm)
     expect_error(st, b, 400)
     expect(b["error"]["code"] == "compile_error" and b["error"]["line"] == 9, b)
+    # every kind of requirement, a nested all flattened, two conditions on one line
+    nested = """currency: USD
+code: E2E_NESTED
+owner: u-42
+valid: { from: 2026-01-01, until: 2026-12-31 }
+when:
+  all:
+    - { weekday: weekend, cart.quantity: { gte: 2 } }
+    - any: [{ payment.method: paypal }, { user.tags: { any: [vip] } }]
+  category: [home/kitchen]
+discount: { amount: "5.00" }
+limits: { uses: 10, per_user: 1, budget: "50.00" }
+"""
+    st, b = call("POST", "/api/coupons/check", {"source": nested}, adm)
+    got = [(r["name"], r["line"]) for r in b["requirements"]]
+    expect(got == [("currency", 1), ("valid", 4), ("owner", 3), ("weekday", 7), ("cart.quantity", 7),
+                   ("any", 8), ("category", 9), ("limits.uses", 11), ("limits.per_user", 11),
+                   ("limits.budget", 11), ("discount", 10)], got)
+    late = dict(wed, now="2027-01-02T12:00:00Z", user={"id": "u-7"})
+    st, b = call("POST", "/api/coupons/evaluate", {"source": nested, "context": late}, adm)
+    expect_status(st, 200, b)
+    failed = sorted((q["name"], tuple(x["code"] for x in q["reasons"])) for q in b["requirements"]
+                    if not q["passed"])
+    reasons = sorted(x["code"] for x in b["result"]["reasons"])
+    expect(failed == [("any", ("CONDITION",)), ("owner", ("USER",)), ("valid", ("EXPIRED",))] and
+           reasons == ["CONDITION", "EXPIRED", "USER"], (failed, b["result"]["reasons"]))
+    expect(all(q["passed"] for q in b["requirements"] if q["name"] in ("weekday", "cart.quantity")), b)
     for body in ({"context": wed}, {"source": SIM_SOURCE, "code": "KITCHEN15", "context": wed},
                  {"source": SIM_SOURCE}, {"source": SIM_SOURCE, "context": []},
                  {"source": SIM_SOURCE, "context": wed, "entered": "yes"}):
