@@ -490,10 +490,12 @@ function freeSimulation(s) {
 
 const simRegistry = new FinalizationRegistry(freeSimulation);
 
+// Whether an order is a blank line (skipped, as couponc simulate does).
 function isBlank(order) {
-  if (typeof order === 'string') return order.trim() === '';
-  if (isBytes(order)) return asBuffer(order).toString('latin1').trim() === '';
-  return false;
+  if (typeof order === 'string') return !/[^ \t\r\n]/.test(order);
+  if (!isBytes(order)) return false;
+  for (const b of order) if (b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) return false;
+  return true;
 }
 
 /**

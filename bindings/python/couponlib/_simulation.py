@@ -241,7 +241,10 @@ class _SimHandle:
 
 
 def _blank(order: Any) -> bool:
-    return isinstance(order, (str, bytes, bytearray)) and not order.strip()
+    """A blank line (skipped, as couponc simulate skips them)."""
+    if isinstance(order, str):
+        return not order.strip(" \t\r\n")
+    return isinstance(order, (bytes, bytearray)) and not order.strip(b" \t\r\n")
 
 
 class Simulation:
