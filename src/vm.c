@@ -195,7 +195,7 @@ static bool tags_test(const clP_unit *u, int mode, uint32_t set, const clX_list 
 VM_INLINE bool in_categories(const clP_unit *u, uint32_t set, const clX_item *it)
 {
     const clP_set *st = &u->sets[set];
-    if (st->nslots == 0)
+    if (st->nslots == 0 || it->nprefixes == 0)
         return false;
     const clX_prefix *x = it->prefixes, *end = x + it->nprefixes;
     if (!st->fold) {
