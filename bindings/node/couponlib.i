@@ -117,6 +117,10 @@ struct clnode_hold {
 %ignore cl_vm_best;
 %ignore cl_result_line;
 %ignore cl_result_write_json;
+%ignore cl_sim_write_json;
+%ignore cl_sim_get;
+%ignore cl_sim_percentile;
+%ignore cl_sim_reason;
 
 %inline %{
 /* cl_env_new() with the default allocator. */
@@ -126,7 +130,7 @@ cl_env *clnode_env_new(void) { return cl_env_new(NULL, NULL); }
 %include "couponlib/couponlib.h"
 
 /* The amount of a helper that fails is reported through its status. */
-%typemap(out) clnode_text clnode_amount_normalize {
+%typemap(out) clnode_text clnode_amount_normalize, clnode_text clnode_sim_percentile {
   if ($1.data == NULL) {
     $result = SWIGV8_INTEGER_NEW($1.status);
   } else {

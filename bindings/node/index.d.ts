@@ -154,6 +154,152 @@ export interface BestOptions {
 /** A context: a plain object, or its JSON or YAML text. */
 export type ContextInput = Context | string | Uint8Array;
 
+/** An order of a simulation: a checkout context, its JSON text or a Buffer. */
+export type Order = ContextInput;
+
+/** What a simulation measures (docs/simulation.md). */
+export interface SimulationOptions {
+  /** Each coupon evaluated alone on every order (default true). */
+  eval?: boolean;
+  /** The best combination of every order (default true). */
+  best?: boolean;
+  /** In the eval view, honour the codes entered (else every coupon is
+   * evaluated as if its code had been entered). */
+  entered?: boolean;
+  /** Choose the best combination through the catalog index. */
+  indexed?: boolean;
+  /** The simulation's currency (else the first order's). */
+  currency?: string;
+}
+
+export interface ExtendOptions {
+  /** Throw the first refused order's error (with its index as error.order). */
+  strict?: boolean;
+  /** Called with each refused order's index and error (it is counted). */
+  onError?: (index: number, error: CouponlibError) => void;
+}
+
+export interface SimulateOptions extends SimulationOptions, ExtendOptions {}
+
+/** How often a reason kept a coupon out. */
+export interface ReasonCount {
+  code: ReasonCode;
+  /** Orders that listed it (once per order). */
+  orders: number;
+  /** orders / the orders not qualifying (or rejected), four decimals. */
+  share: number;
+  /** Orders where it was the only reason. */
+  only: number;
+}
+
+/** Nearest-rank percentiles of the cost of one qualifying order: exact
+ * below 256 minor units, else within 1/256. */
+export interface Percentiles {
+  p25: string; p50: string; p75: string; p90: string; p95: string; p99: string;
+}
+
+/** A coupon evaluated alone on every order. */
+export interface EvalFigures {
+  orders: number;
+  qualifying: number;
+  share: number;
+  not_qualifying: number;
+  discount: string;
+  shipping_discount: string;
+  /** discount + shipping_discount */
+  cost: string;
+  /** cost / qualifying, rounded half up */
+  average: string;
+  min: string;
+  max: string;
+  percentiles: Percentiles;
+  /** Most frequent first. */
+  reasons: ReasonCount[];
+}
+
+/** A coupon within the best combination of every order. */
+export interface WinFigures {
+  won: number;
+  share: number;
+  /** Orders where it was a candidate but not chosen. */
+  rejected: number;
+  discount: string;
+  shipping_discount: string;
+  cost: string;
+  average: string;
+  reasons: ReasonCount[];
+}
+
+/** The best combination of every order as a whole. */
+export interface BestFigures {
+  orders: number;
+  /** Orders whose choice is not empty. */
+  discounted: number;
+  share: number;
+  /** Entered codes that match no coupon. */
+  unknown_codes: number;
+  discount: string;
+  shipping_discount: string;
+  cost: string;
+  average: string;
+  min: string;
+  max: string;
+  percentiles: Percentiles;
+}
+
+export interface CouponSimulation {
+  code: string;
+  name: string;
+  /** With the eval view. */
+  eval?: EvalFigures;
+  /** With the best view. */
+  best?: WinFigures;
+}
+
+/** The report of a simulation (the JSON of docs/simulation.md). */
+export interface SimulationReport {
+  /** "" when no order was counted. */
+  currency: string;
+  flags: { eval: boolean; entered: boolean; best: boolean; indexed: boolean };
+  /** Orders counted. */
+  orders: number;
+  /** Orders refused (in no other figure). */
+  errors: number;
+  subtotal: string;
+  shipping: string;
+  percentile_error: string;
+  /** Every coupon, in catalog order. */
+  coupons: CouponSimulation[];
+  /** With the best view. */
+  best?: BestFigures;
+}
+
+/** A simulation fed one order at a time; its memory does not grow with them. */
+export class Simulation {
+  constructor(catalog: Catalog, options?: SimulationOptions);
+  /** Counts one order; a refused one is counted among the errors and throws. */
+  add(order: Order): void;
+  addJson(text: string | Uint8Array): void;
+  /** Counts every order of an iterable (blank lines skipped); the number taken. */
+  extend(orders: Iterable<Order>, options?: ExtendOptions): number;
+  extend(orders: AsyncIterable<Order>, options?: ExtendOptions): Promise<number>;
+  /** Adds other's counts into this one (same coupons, same options). */
+  merge(other: Simulation): void;
+  readonly orders: number;
+  readonly errors: number;
+  /** null until the first order (or the currency option) fixes it. */
+  readonly currency: string | null;
+  /** The p-th percentile (0 to 100, steps of 0.01): of a coupon alone, or of
+   * the best combination when no code is given. */
+  percentile(p: number, code?: string): string;
+  report(): SimulationReport;
+  reportJson(): string;
+  readonly closed: boolean;
+  /** Frees the simulation now; using it afterwards throws. */
+  close(): void;
+  [Symbol.dispose](): void;
+}
+
 /** Compiled coupons, immutable; evaluate it against any number of contexts. */
 export class Catalog {
   private constructor();
@@ -178,6 +324,9 @@ export class Catalog {
   save(): Buffer;
   /** The bytecode listing. */
   disassemble(): string;
+  /** Replays past orders: what the coupons would have cost (docs/simulation.md). */
+  simulate(orders: Iterable<Order>, options?: SimulateOptions): SimulationReport;
+  simulate(orders: AsyncIterable<Order>, options?: SimulateOptions): Promise<SimulationReport>;
   /** Frees the catalog now; using it afterwards throws. */
   close(): void;
   [Symbol.dispose](): void;
@@ -207,6 +356,8 @@ export class CouponlibError extends Error {
   readonly detail: string;
   /** The jq-style rendering: the message, the source line and a caret. */
   readonly excerpt: string;
+  /** For an order a simulation refused in extend() or simulate(): its index. */
+  readonly order?: number;
 }
 /** A coupon source that does not compile, or sources that do not link. */
 export class CompileError extends CouponlibError {}

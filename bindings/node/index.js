@@ -152,7 +152,15 @@ function freeNative(h) {
   native.cl_env_free(h.env);
 }
 
-const registry = new FinalizationRegistry(freeNative);
+// A catalog's native objects are held by the catalog and by each of its
+// simulations (which point to its program): they are freed when the last
+// of them lets go.
+function releaseNative(h) {
+  h.refs -= 1;
+  if (h.refs === 0) freeNative(h);
+}
+
+const registry = new FinalizationRegistry(releaseNative);
 
 // ---------------------------------------------------------------------------
 // Inputs
@@ -206,6 +214,7 @@ function contextText(context, what) {
 const EVALUATE_KEYS = new Set(['entered', 'only']);
 const BEST_KEYS = new Set(['indexed']);
 const kNative = Symbol('couponlib.native');  // the constructor's token
+let catalogHandle;  // a catalog's native objects, for its simulations (set by Catalog)
 
 /**
  * Compiled coupons: one file or many. Immutable; evaluate it against any
@@ -223,7 +232,7 @@ class Catalog {
     if (token !== kNative) {
       throw new TypeError('use Catalog.compile(), Catalog.compileFiles() or Catalog.load()');
     }
-    const h = { env, prog, vm: native.cl_vm_new(env), ctx: native.cl_context_new(env) };
+    const h = { env, prog, vm: native.cl_vm_new(env), ctx: native.cl_context_new(env), refs: 1 };
     if (h.vm === null || h.ctx === null) {
       freeNative(h);
       throw statusError(CouponlibError, native.CL_ENOMEM, 'Catalog');
@@ -425,8 +434,279 @@ class Catalog {
     if (h === null) return;
     this.#h = null;
     registry.unregister(this);
-    freeNative(h);
+    releaseNative(h);
   }
+
+  /**
+   * Replays past orders and tells what the coupons would have cost
+   * (docs/simulation.md): for each coupon alone and for the best combination
+   * of every order, the orders touched, the discounts (total, average, min,
+   * max, percentiles) and why the others did not qualify. orders is any
+   * iterable of orders (plain objects, JSON text, Buffers), read as it
+   * goes; an async iterable (a readline interface over a file, say) gives a
+   * Promise of the report.
+   */
+  simulate(orders, options) {
+    const opts = checkOptions(options, SIMULATE_KEYS, 'simulate');
+    const { strict, onError, ...rest } = opts;
+    const iterable = orders != null && typeof orders[Symbol.iterator] === 'function' &&
+      typeof orders !== 'string';
+    const asyncIterable = orders != null && typeof orders[Symbol.asyncIterator] === 'function';
+    if (!iterable && !asyncIterable) {
+      throw new TypeError('simulate: orders must be an iterable (or async iterable) of orders');
+    }
+    const sim = new Simulation(this, rest);
+    const feed = { strict, onError };
+    if (iterable) {
+      try {
+        sim.extend(orders, feed);
+        return sim.report();
+      } finally {
+        sim.close();
+      }
+    }
+    return sim.extend(orders, feed).then(
+      () => { const r = sim.report(); sim.close(); return r; },
+      (e) => { sim.close(); throw e; });
+  }
+
+  static {
+    catalogHandle = (catalog) => catalog.#handle();
+  }
+}
+
+const SIMULATION_KEYS = new Set(['eval', 'best', 'entered', 'indexed', 'currency']);
+const SIMULATE_KEYS = new Set([...SIMULATION_KEYS, 'strict', 'onError']);
+const EXTEND_KEYS = new Set(['strict', 'onError']);
+
+// ---------------------------------------------------------------------------
+// Simulation
+// ---------------------------------------------------------------------------
+
+function freeSimulation(s) {
+  native.cl_sim_free(s.sim);
+  releaseNative(s.cat);
+}
+
+const simRegistry = new FinalizationRegistry(freeSimulation);
+
+// Whether an order is a blank line (skipped, as couponc simulate does).
+function isBlank(order) {
+  if (typeof order === 'string') return !/[^ \t\r\n]/.test(order);
+  if (!isBytes(order)) return false;
+  for (const b of order) if (b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) return false;
+  return true;
+}
+
+/**
+ * A simulation of a catalog's coupons, fed one order at a time: add(),
+ * extend() over an iterable, merge() of simulations, report() whenever you
+ * like. Its memory does not grow with the number of orders. close() frees
+ * it at once (else the garbage collector does).
+ */
+class Simulation {
+  #s;       // { sim, cat }, null once closed
+  #err;
+  #view;
+
+  constructor(catalog, options) {
+    if (!(catalog instanceof Catalog)) throw new TypeError('Simulation: expected a Catalog');
+    const opts = checkOptions(options, SIMULATION_KEYS, 'Simulation');
+    for (const key of ['eval', 'best', 'entered', 'indexed']) {
+      if (opts[key] !== undefined && typeof opts[key] !== 'boolean') {
+        throw new TypeError(`Simulation: ${key} must be a boolean`);
+      }
+    }
+    const each = opts.eval !== false;
+    const best = opts.best !== false;
+    if (!each && !best) {
+      throw new RangeError('Simulation: simulate each coupon alone (eval), the best combination (best), or both');
+    }
+    if (opts.entered && !each) throw new RangeError('Simulation: entered needs eval');
+    if (opts.indexed && !best) throw new RangeError('Simulation: indexed needs best');
+    if (opts.currency !== undefined && (typeof opts.currency !== 'string' || opts.currency.includes('\0'))) {
+      throw new TypeError('Simulation: currency must be a currency code');
+    }
+    if (opts.currency !== undefined && native.cl_currency_exponent(opts.currency) < 0) {
+      throw statusError(ContextError, native.CL_ECURRENCY, `Simulation: unknown currency "${opts.currency}"`);
+    }
+    const h = catalogHandle(catalog);
+    const flags = (each ? native.CL_SIM_EVAL : 0) | (best ? native.CL_SIM_BEST : 0) |
+      (opts.entered ? native.CL_EVAL_ENTERED : 0) | (opts.indexed ? native.CL_BEST_INDEXED : 0);
+    const err = new native.cl_error();
+    const sim = native.cl_sim_new(h.env, h.prog, flags, err);
+    if (sim === null) throw errorFrom(CouponlibError, err, null);
+    h.refs += 1;
+    this.#s = { sim, cat: h };
+    this.#err = err;
+    this.#view = each ? native.CL_SIM_EVAL : native.CL_SIM_BEST;
+    simRegistry.register(this, this.#s, this);
+    if (opts.currency !== undefined) native.cl_sim_set_currency(sim, opts.currency);
+  }
+
+  #sim() {
+    const s = this.#s;
+    if (s === null) throw new Error('couponlib: this simulation is closed');
+    return s.sim;
+  }
+
+  /**
+   * Counts one order: a plain object (SPEC section 3), its JSON text, or a
+   * Buffer of it. A refused order (malformed, in another currency, or whose
+   * evaluation fails) is counted among the errors and throws its
+   * ContextError or EvaluationError; nothing else changes.
+   */
+  add(order) {
+    const sim = this.#sim();
+    let text;
+    if (typeof order === 'string') text = order;
+    else if (isBytes(order)) text = asBuffer(order);
+    else if (order !== null && typeof order === 'object' && !Array.isArray(order)) text = contextText(order, 'add');
+    else throw new TypeError('add: an order is an object (SPEC section 3), JSON text or a Buffer');
+    const err = this.#err;
+    if (native.cl_sim_add_json(sim, text, err) !== native.CL_OK) {
+      throw errorFrom(err.source === '<context>' ? ContextError : EvaluationError, err, text);
+    }
+  }
+
+  /** Counts one order given as JSON text or a Buffer (as add() does). */
+  addJson(text) {
+    if (typeof text !== 'string' && !isBytes(text)) throw new TypeError('addJson: expected a string or a Buffer');
+    this.add(text);
+  }
+
+  /**
+   * Counts every order of an iterable, skipping blank lines. A refused order
+   * is counted among the errors and given to onError(index, error); with
+   * strict it is thrown instead (error.order is its index). Returns the
+   * number of orders taken; for an async iterable, a Promise of it.
+   */
+  extend(orders, options) {
+    const opts = checkOptions(options, EXTEND_KEYS, 'extend');
+    if (opts.strict !== undefined && typeof opts.strict !== 'boolean') {
+      throw new TypeError('extend: strict must be a boolean');
+    }
+    if (opts.onError !== undefined && typeof opts.onError !== 'function') {
+      throw new TypeError('extend: onError must be a function');
+    }
+    this.#sim();
+    let index = 0;
+    const one = (order) => {
+      const i = index++;
+      if (isBlank(order)) return;
+      try {
+        this.add(order);
+      } catch (e) {
+        if (!(e instanceof CouponlibError)) throw e;
+        e.order = i;
+        if (opts.strict) throw e;
+        if (opts.onError) opts.onError(i, e);
+      }
+    };
+    if (orders != null && typeof orders !== 'string' && typeof orders[Symbol.iterator] === 'function') {
+      for (const order of orders) one(order);
+      return index;
+    }
+    if (orders != null && typeof orders[Symbol.asyncIterator] === 'function') {
+      return (async () => {
+        for await (const order of orders) one(order);
+        return index;
+      })();
+    }
+    throw new TypeError('extend: orders must be an iterable (or async iterable) of orders');
+  }
+
+  /**
+   * Adds other's counts into this simulation (other is unchanged). Both must
+   * simulate the same coupons the same way; orders in two currencies cannot
+   * be merged.
+   */
+  merge(other) {
+    if (!(other instanceof Simulation)) throw new TypeError('merge: expected a Simulation');
+    if (other === this) throw new RangeError('merge: a simulation cannot be merged into itself');
+    const into = this.#sim();
+    const from = other.#sim();
+    const st = native.cl_sim_merge(into, from);
+    if (st === native.CL_EINVAL) {
+      throw statusError(CouponlibError, st, 'merge: the simulations differ in their coupons or in what they simulate');
+    }
+    if (st === native.CL_ECURRENCY) {
+      throw statusError(CouponlibError, st,
+        `merge: the simulations are in different currencies (${native.cl_sim_currency(into)}, ${native.cl_sim_currency(from)})`);
+    }
+    if (st !== native.CL_OK) throw statusError(CouponlibError, st, 'merge');
+  }
+
+  /** Orders counted so far. */
+  get orders() {
+    return native.clnode_sim_count(this.#sim(), native.CL_SIM_ORDERS);
+  }
+
+  /** Orders refused so far. */
+  get errors() {
+    return native.clnode_sim_count(this.#sim(), native.CL_SIM_ERRORS);
+  }
+
+  /** The simulation's currency, or null until it is fixed. */
+  get currency() {
+    return native.cl_sim_currency(this.#sim()) || null;
+  }
+
+  /**
+   * The p-th percentile (0 to 100 in steps of 0.01) of the cost of one
+   * qualifying order, as a decimal string: of a coupon alone (by code), or
+   * of the best combination (no code).
+   */
+  percentile(p, code) {
+    const sim = this.#sim();
+    if (typeof p !== 'number' || !Number.isFinite(p)) throw new TypeError('percentile: p must be a number');
+    const hundredths = Math.round(p * 100);
+    if (Math.abs(hundredths - p * 100) > 1e-6 || hundredths < 0 || hundredths > 10000) {
+      throw new RangeError(`percentile: p is from 0 to 100 in steps of 0.01, not ${p}`);
+    }
+    let view = native.CL_SIM_BEST;
+    let coupon = native.CL_SIM_ALL;
+    if (code !== undefined) {
+      if (typeof code !== 'string') throw new TypeError('percentile: the code must be a string');
+      coupon = code.includes('\0') ? -1 : native.cl_program_find(this.#s.cat.prog, code);
+      if (coupon < 0) throw new RangeError(`percentile: no coupon "${code}" in this catalog`);
+      view = native.CL_SIM_EVAL;
+    }
+    const out = native.clnode_sim_percentile(sim, view, coupon, hundredths);
+    if (typeof out === 'string') return out;
+    if (out === native.CL_EINVAL) {
+      throw new RangeError(`percentile: ${code === undefined ? 'the best combination' : 'each coupon alone'} was not simulated`);
+    }
+    throw statusError(CouponlibError, out, 'percentile');
+  }
+
+  /** The report as the JSON text of docs/simulation.md. */
+  reportJson() {
+    return native.clnode_sim_json(this.#sim());
+  }
+
+  /** The report so far, as a plain object (amounts as decimal strings). */
+  report() {
+    return JSON.parse(this.reportJson());
+  }
+
+  /** Frees the simulation now; using it afterwards throws. */
+  close() {
+    const s = this.#s;
+    if (s === null) return;
+    this.#s = null;
+    simRegistry.unregister(this);
+    freeSimulation(s);
+  }
+
+  /** Whether close() was called. */
+  get closed() {
+    return this.#s === null;
+  }
+}
+
+if (typeof Symbol.dispose === 'symbol') {
+  Simulation.prototype[Symbol.dispose] = Simulation.prototype.close;
 }
 
 if (typeof Symbol.dispose === 'symbol') {
@@ -503,6 +783,7 @@ const reasonCodes = Object.freeze(
 module.exports = {
   version: native.cl_version(),
   Catalog,
+  Simulation,
   CouponlibError,
   CompileError,
   ContextError,

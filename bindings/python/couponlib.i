@@ -16,9 +16,10 @@
  *   the allocator           every environment counts the bytes it holds
  *
  * Compiling, linking, parsing a context, loading a zone, saving and loading
- * a program and evaluating release the GIL. The evaluations also count how
- * many threads are inside them at once (cl_py_peak_inside), which is how the
- * tests prove that evaluations really run in parallel.
+ * a program, evaluating, and counting, merging and writing simulations
+ * release the GIL. The evaluations (and the orders a simulation counts)
+ * also count how many threads are inside them at once (cl_py_peak_inside),
+ * which is how the tests prove that they really run in parallel.
  */
 %module(package="couponlib") cl
 
@@ -146,7 +147,7 @@
         $result, SWIG_NewPointerObj((void *)temp$argnum, $descriptor(cl_result *), 0));
 }
 %apply size_t *OUTPUT { size_t *index };
-%apply long long *OUTPUT { int64_t *discount, int64_t *out };
+%apply long long *OUTPUT { int64_t *discount, int64_t *out, int64_t *orders, int64_t *only };
 
 /* The allocator of every environment is the counting one. */
 %typemap(in, numinputs=0) (cl_alloc_fn alloc, void *ud) {
@@ -183,6 +184,10 @@ CL_NOGIL_COUNTED(cl_vm_eval)
 CL_NOGIL_COUNTED(cl_vm_eval_some)
 CL_NOGIL_COUNTED(cl_vm_best)
 CL_NOGIL_COUNTED(cl_vm_best_flags)
+CL_NOGIL_COUNTED(cl_sim_add)
+CL_NOGIL_COUNTED(cl_sim_add_json)
+CL_NOGIL(cl_sim_merge)
+CL_NOGIL(cl_sim_write_json)
 
 /* ---- the API ----------------------------------------------------------- */
 

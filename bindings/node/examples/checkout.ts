@@ -2,8 +2,8 @@
 // cart, with the reasons the rest do not apply. Type-checked (tsc --strict)
 // and run by the tests.
 import {
-  Catalog, CompileError, ContextError, CouponlibError, type Choice, type Context,
-  type CouponResult, type ReasonCode, formatAmount,
+  Catalog, CompileError, ContextError, CouponlibError, Simulation, type Choice, type Context,
+  type CouponResult, type ReasonCode, type SimulationReport, formatAmount,
 } from 'couponlib';
 
 const source = `
@@ -64,4 +64,15 @@ try {
   if (e instanceof ContextError || e instanceof CouponlibError) console.log(`${e.code} at ${e.path}`);
   else throw e;
 }
+
+// What the coupons would have cost on past orders (docs/simulation.md).
+const history: Context[] = [context, { ...context, codes: ['FIVER'] }, { ...context, codes: [] }];
+const report: SimulationReport = catalog.simulate(history);
+const fiver = report.coupons.find((c) => c.code === 'FIVER');
+console.log(`${report.orders} past orders: ${report.best?.discounted} discounted, cost ${report.best?.cost}; ` +
+            `FIVER alone ${fiver?.eval?.qualifying} times, won ${fiver?.best?.won}`);
+const sim = new Simulation(catalog, { eval: false });
+for (const order of history) sim.addJson(JSON.stringify(order));
+console.log(`median cost of a discounted order: ${sim.percentile(50)}`);
+sim.close();
 catalog.close();

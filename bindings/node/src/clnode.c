@@ -187,3 +187,56 @@ const cl_result *clnode_best_flags(cl_vm *vm, const cl_program *prog, const cl_c
     cl_status st = cl_vm_best_flags(vm, prog, ctx, flags, &res, err);
     return outcome(st, res, err);
 }
+
+/* ------------------------------------------------------------------------
+ * Simulations
+ * ------------------------------------------------------------------------ */
+
+clnode_text clnode_sim_json(const cl_sim *sim)
+{
+    sink s = {NULL, 0, 0};
+    if (sim == NULL)
+        return sink_done(&s, CL_EINVAL, 0);
+    cl_status st = cl_sim_write_json(sim, sink_write, &s);
+    return sink_done(&s, st, st == CL_EIO);
+}
+
+/* The view a simulation measures, for the figures both views have. */
+static unsigned any_view(const cl_sim *sim)
+{
+    int64_t v;
+    return cl_sim_get(sim, CL_SIM_EVAL, CL_SIM_ALL, CL_SIM_ORDERS, &v) == CL_OK ? CL_SIM_EVAL
+                                                                              : CL_SIM_BEST;
+}
+
+double clnode_sim_count(const cl_sim *sim, int stat)
+{
+    int64_t v = 0;
+    if (sim == NULL || (stat != CL_SIM_ORDERS && stat != CL_SIM_ERRORS) ||
+        cl_sim_get(sim, any_view(sim), CL_SIM_ALL, (cl_sim_stat)stat, &v) != CL_OK)
+        return -1;
+    return (double)v;
+}
+
+clnode_text clnode_sim_percentile(const cl_sim *sim, unsigned view, long coupon, unsigned p)
+{
+    clnode_text t = {NULL, 0, CL_OK};
+    int64_t minor = 0;
+    if (sim == NULL) {
+        t.status = CL_EINVAL;
+        return t;
+    }
+    t.status = cl_sim_percentile(sim, view, coupon, p, &minor);
+    if (t.status != CL_OK)
+        return t;
+    /* Before the first order a simulation has no currency, and its
+     * amounts (all zero) have two decimals, as in its JSON report. */
+    const char *currency = cl_sim_currency(sim);
+    t.data = malloc(48);
+    if (t.data == NULL) {
+        t.status = CL_ENOMEM;
+        return t;
+    }
+    t.len = cl_amount_format(minor, currency[0] ? currency : "USD", t.data, 48);
+    return t;
+}

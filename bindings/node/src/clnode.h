@@ -58,6 +58,18 @@ const cl_result *clnode_best(cl_vm *vm, const cl_program *prog, const cl_context
 const cl_result *clnode_best_flags(cl_vm *vm, const cl_program *prog, const cl_context *ctx,
                                    unsigned flags, cl_error *err);
 
+/* The report of cl_sim_write_json() (docs/simulation.md). */
+clnode_text clnode_sim_json(const cl_sim *sim);
+
+/* cl_sim_get() of a count (CL_SIM_ORDERS, CL_SIM_ERRORS) of the whole
+ * simulation, as a double (exact up to 2^53); -1 when it cannot be read. */
+double clnode_sim_count(const cl_sim *sim, int stat);
+
+/* cl_sim_percentile() (view and coupon as there; p in hundredths of a
+ * percent) as an amount of the simulation's currency with its decimals
+ * ("12.50"), or the failing status. */
+clnode_text clnode_sim_percentile(const cl_sim *sim, unsigned view, long coupon, unsigned p);
+
 /* Fills err with status and a message of the binding's own (for failures
  * the library reports by status only). */
 void clnode_error_set(cl_error *err, int status, const char *message);

@@ -84,6 +84,8 @@ test('the TypeScript example type-checks with --strict and runs', () => {
     'FIVER alone: 5.00',
     'unknown-key at 3:13',
     'currency at currency',
+    '3 past orders: 2 discounted, cost 16.14; FIVER alone 3 times, won 2',
+    'median cost of a discounted order: 5.00',
     '',
   ].join('\n'));
   fs.rmSync(dir, { recursive: true });
@@ -99,14 +101,15 @@ const ctx: Context = { now: '2026-01-01T00:00:00Z', currency: 'USD', items: [{ s
 const cents: number = c.best(ctx).discount;
 c.evaluate(ctx, { entered: 'yes' });
 new Catalog();
-export { cents };
+const cost: number = c.simulate([ctx], { strict: true }).best!.cost;
+export { cents, cost };
 `);
   tsconfig(dir, types, ['wrong.ts'], true);
   const r = tsc(dir);
   assert.notEqual(r.status, 0);
   const lines = r.stdout.split('\n').filter((l) => l.startsWith('wrong.ts('));
   const at = lines.map((l) => /^wrong\.ts\((\d+),\d+\): error (TS\d+)/.exec(l).slice(1, 3).join(' '));
-  assert.deepEqual(at, ['3 TS2561', '4 TS2741', '5 TS2322', '6 TS2322', '7 TS2673'], r.stdout);
+  assert.deepEqual(at, ['3 TS2561', '4 TS2741', '5 TS2322', '6 TS2322', '7 TS2673', '8 TS2322'], r.stdout);
   fs.rmSync(dir, { recursive: true });
 });
 

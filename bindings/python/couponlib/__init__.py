@@ -8,6 +8,7 @@ shown as decimal.Decimal; time in IANA zones with DST).
         print(r.code, r.applicable, r.discount, [x.code for x in r.reasons])
     choice = catalog.best(context)               # the best combination
     data = catalog.save(); catalog = couponlib.load(data)
+    report = catalog.simulate(open("orders.jsonl", "rb"))   # what it would have cost
 
 The C library does the work, with the GIL released, so threads evaluate in
 parallel; each thread has its own evaluation state.
@@ -19,6 +20,9 @@ from ._context import FIELDS, Context, ContextLike
 from ._env import LIMITS, Env, default_env, memory_in_use
 from ._errors import CompileError, ContextError, Error, EvaluationError, LoadError
 from ._results import Choice, Coupon, Line, Reason, Result
+from ._simulation import (BestFigures, CouponSimulation, EvalFigures, Order, Percentiles,
+                          ReasonCount, Simulation, SimulationFlags, SimulationReport,
+                          WinFigures)
 
 __version__ = _cl.cl_version()
 
@@ -26,10 +30,12 @@ __version__ = _cl.cl_version()
 REASONS = tuple(_cl.cl_reason_name(i) for i in range(_cl.CL_R_COUNT))
 
 __all__ = [
-    "Catalog", "Choice", "CompileError", "Context", "ContextError", "ContextLike", "Coupon",
-    "Env", "Error", "EvaluationError", "FIELDS", "LIMITS", "Line", "LoadError", "REASONS",
-    "Reason", "Result", "Source", "compile", "currency_exponent", "default_env", "link",
-    "load", "memory_in_use", "__version__",
+    "BestFigures", "Catalog", "Choice", "CompileError", "Context", "ContextError",
+    "ContextLike", "Coupon", "CouponSimulation", "Env", "Error", "EvalFigures",
+    "EvaluationError", "FIELDS", "LIMITS", "Line", "LoadError", "Order", "Percentiles", "REASONS",
+    "Reason", "ReasonCount", "Result", "Simulation", "SimulationFlags", "SimulationReport",
+    "Source", "WinFigures", "compile", "currency_exponent", "default_env", "link", "load",
+    "memory_in_use", "__version__",
 ]
 
 

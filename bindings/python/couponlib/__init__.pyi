@@ -1,6 +1,6 @@
 # Type stubs of couponlib's public API (the package ships py.typed).
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, NamedTuple, Union
@@ -13,6 +13,7 @@ FIELDS: dict[str, tuple[int, str]]
 Source = Union[str, bytes, os.PathLike[str]]
 ContextLike = Union[Context, Mapping[str, Any], str, bytes]
 Amount = Union[Decimal, int, str]
+Order = Union[Context, Mapping[str, Any], str, bytes, bytearray, memoryview]
 
 class Error(ValueError):
     message: str
@@ -23,6 +24,7 @@ class Error(ValueError):
     column: int | None
     offset: int | None
     path: str
+    order: int | None
     def __init__(self, message: str, *, code: str = ..., status: int = ...,
                  source: str | None = ..., line: int | None = ..., column: int | None = ...,
                  offset: int | None = ..., path: str = ..., text: bytes | None = ...) -> None: ...
@@ -118,6 +120,10 @@ class Catalog:
     def best(self, context: ContextLike, *, indexed: bool = ...) -> Choice: ...
     def evaluate_json(self, context: ContextLike, *, entered: bool = ...) -> str: ...
     def best_json(self, context: ContextLike, *, indexed: bool = ...) -> str: ...
+    def simulate(self, orders: Iterable[Order], *, eval: bool = ..., best: bool = ...,
+                 entered: bool = ..., indexed: bool = ..., currency: str | None = ...,
+                 strict: bool = ..., on_error: Callable[[int, Error], object] | None = ...,
+                 threads: int = ...) -> SimulationReport: ...
     def save(self) -> bytes: ...
     def disasm(self) -> str: ...
     def __len__(self) -> int: ...
@@ -133,3 +139,106 @@ def compile(source: Source | Iterable[Source], *, name: str | None = ...,
             env: Env | None = ...) -> Catalog: ...
 def link(*catalogs: Catalog, env: Env | None = ...) -> Catalog: ...
 def load(data: bytes, *, env: Env | None = ...) -> Catalog: ...
+
+class ReasonCount(NamedTuple):
+    code: str
+    orders: int
+    share: float
+    only: int
+
+class Percentiles(NamedTuple):
+    p25: Decimal
+    p50: Decimal
+    p75: Decimal
+    p90: Decimal
+    p95: Decimal
+    p99: Decimal
+
+class EvalFigures(NamedTuple):
+    orders: int
+    qualifying: int
+    share: float
+    not_qualifying: int
+    discount: Decimal
+    shipping_discount: Decimal
+    cost: Decimal
+    average: Decimal
+    min: Decimal
+    max: Decimal
+    percentiles: Percentiles
+    reasons: tuple[ReasonCount, ...]
+
+class WinFigures(NamedTuple):
+    won: int
+    share: float
+    rejected: int
+    discount: Decimal
+    shipping_discount: Decimal
+    cost: Decimal
+    average: Decimal
+    reasons: tuple[ReasonCount, ...]
+
+class BestFigures(NamedTuple):
+    orders: int
+    discounted: int
+    share: float
+    unknown_codes: int
+    discount: Decimal
+    shipping_discount: Decimal
+    cost: Decimal
+    average: Decimal
+    min: Decimal
+    max: Decimal
+    percentiles: Percentiles
+
+class CouponSimulation(NamedTuple):
+    index: int
+    code: str
+    name: str
+    eval: EvalFigures | None
+    best: WinFigures | None
+
+class SimulationFlags(NamedTuple):
+    eval: bool
+    entered: bool
+    best: bool
+    indexed: bool
+
+class SimulationReport(NamedTuple):
+    currency: str | None
+    flags: SimulationFlags
+    orders: int
+    errors: int
+    subtotal: Decimal
+    shipping: Decimal
+    coupons: tuple[CouponSimulation, ...]
+    best: BestFigures | None
+    def coupon(self, code: str) -> CouponSimulation: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+class Simulation:
+    def __init__(self, catalog: Catalog, *, eval: bool = ..., best: bool = ...,
+                 entered: bool = ..., indexed: bool = ..., currency: str | None = ...) -> None: ...
+    def close(self) -> None: ...
+    @property
+    def closed(self) -> bool: ...
+    def __enter__(self) -> Simulation: ...
+    def __exit__(self, *exc: object) -> None: ...
+    @property
+    def catalog(self) -> Catalog: ...
+    def add(self, order: Order) -> None: ...
+    def add_json(self, text: str | bytes | bytearray | memoryview) -> None: ...
+    def extend(self, orders: Iterable[Order], *, strict: bool = ...,
+               on_error: Callable[[int, Error], object] | None = ...,
+               start: int = ...) -> int: ...
+    def merge(self, other: Simulation) -> None: ...
+    @property
+    def orders(self) -> int: ...
+    @property
+    def errors(self) -> int: ...
+    @property
+    def currency(self) -> str | None: ...
+    def percentile(self, p: int | float | Decimal | str,
+                   coupon: str | int | None = ...) -> Decimal: ...
+    def report_json(self) -> str: ...
+    def report(self) -> SimulationReport: ...

@@ -4,14 +4,17 @@ against contexts."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Union
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Union
 
 from . import _cl
 from ._context import Context, ContextLike, parse_into
 from ._env import Env, _EnvHandle, default_env
 from ._errors import CompileError, Error, EvaluationError, LoadError, from_c, from_status
 from ._results import Choice, Coupon, Result, choice, evaluation
+
+if TYPE_CHECKING:
+    from ._simulation import SimulationReport
 
 __all__ = ["Catalog", "compile", "load", "link", "Source"]
 
@@ -237,6 +240,36 @@ class Catalog:
         return self._run(context, lambda vm, prog, ctx: _cl.cl_vm_best_flags(vm, prog, ctx,
                                                                              flags), _json)
 
+    # -- simulation ----------------------------------------------------------------
+
+    def simulate(self, orders: Iterable[Any], *, eval: bool = True, best: bool = True,
+                 entered: bool = False, indexed: bool = False, currency: str | None = None,
+                 strict: bool = False, on_error: Callable[[int, Error], object] | None = None,
+                 threads: int = 1) -> SimulationReport:
+        """Replays past orders and tells what the coupons would have cost
+        (docs/simulation.md): for each coupon alone (eval) and for the best
+        combination of every order (best), the orders touched, the
+        discounts (total, average, min, max, percentiles) and why the other
+        orders did not qualify.
+
+        orders is any iterable of orders, read as it goes, so memory does
+        not grow with their number: a file of JSON lines (open(path, "rb"),
+        gzip.open(path)), a generator of dicts, prepared Contexts. Blank
+        lines are skipped. A refused order (malformed, in another currency,
+        or whose evaluation fails) is counted in the report's errors and
+        given to on_error(index, error); strict=True raises the first one
+        instead (error.order is its index). entered=True honours the codes
+        the customers entered in the eval view; indexed=True chooses the
+        best combination through the catalog index. currency fixes the
+        simulation's currency (else the first order's). threads > 1 counts
+        in that many threads (each with its own Simulation, merged at the
+        end: the same report); it pays for JSON text, which is parsed
+        without the GIL.
+        """
+        return _simulate(self, orders, eval=eval, best=best, entered=entered,
+                         indexed=indexed, currency=currency, strict=strict,
+                         on_error=on_error, threads=threads)
+
     # -- the coupons ---------------------------------------------------------------
 
     def __len__(self) -> int:
@@ -304,6 +337,11 @@ class Catalog:
         """Catalogs pickle as their saved bytes (to reach the workers of a
         process pool, say); they are loaded into the default environment."""
         return (load, (self.save(),))
+
+
+def _simulate(*args, **kw):
+    from ._simulation import simulate
+    return simulate(*args, **kw)
 
 
 def _json(res, ctx) -> str:

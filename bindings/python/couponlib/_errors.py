@@ -21,6 +21,8 @@ class Error(ValueError):
         offset   byte offset into the source, or None when unknown
         path     where in the document: "coupons[2].when.items.sku",
                  "items[1].unit_price"; "" when it is the whole document
+        order    for an order a simulation refused, its index among the
+                 orders given (Catalog.simulate, Simulation.extend); else None
     """
 
     def __init__(self, message: str, *, code: str = "invalid-argument",
@@ -37,6 +39,7 @@ class Error(ValueError):
         self.column = column
         self.offset = offset
         self.path = path
+        self.order: int | None = None
         self._text = text
 
     def __str__(self) -> str:
