@@ -367,6 +367,11 @@ int clD_compute_with(cl_vm *vm, const clP_unit *u, const clP_coupon *c, const cl
         *ship = shipping(u, c, d, ctx, ship_rem);
         return CL_OK;
     }
+    /* A step per line, as for eligibility: spreading a discount over many
+     * lines is most of what a best-combination search does per choice, so
+     * the step budget bounds the search's time, not only its nodes. */
+    if (!clV_step(vm, n))
+        return CL_ESTEPS;
     if (!clV_scratch_reserve(vm, n))
         return clE_set(vm->err, CL_ENOMEM, (cl_pos){0, 0, 0}, "out of memory");
     if (d->kind == DK_PERCENT || d->kind == DK_AMOUNT || d->kind == DK_TIERS)

@@ -399,6 +399,51 @@ START_TEST(test_steps_per_coupon)
 }
 END_TEST
 
+/* The step budget bounds a best-combination search by its work, not only
+ * by its nodes: 80 automatic percent coupons on a 300-line cart, where each
+ * choice spreads a discount over up to 300 lines, end with the budget's
+ * error (it took minutes when only the nodes were counted). */
+START_TEST(test_steps_bound_a_long_search)
+{
+    cl_env *env = cl_env_new(NULL, NULL);
+    text src = {NULL, 0, 0}, ctxt = {NULL, 0, 0};
+    char line[200];
+    text_write(&src, "currency: USD\ncoupons:\n", 23);
+    for (int i = 0; i < 80; i++) {
+        int k = snprintf(line, sizeof line, "  - { code: C%d, automatic: true, when: { items: "
+                         "{ sku: { matches: \"^S-%d\" }, min_quantity: 2 } }, "
+                         "discount: { percent: %d } }\n", i, i % 7, 1 + i % 40);
+        text_write(&src, line, (size_t)k);
+    }
+    static const char head[] = "{\"now\": \"2026-05-01T10:00:00Z\", \"currency\": \"USD\", \"items\": [";
+    text_write(&ctxt, head, sizeof head - 1);
+    for (int i = 0; i < 300; i++) {
+        int k = snprintf(line, sizeof line, "%s{\"sku\": \"S-%d-%d\", \"quantity\": %d, "
+                         "\"unit_price\": \"%d.00\"}", i ? ", " : "", i % 11, i, 1 + i % 3, 1 + i);
+        text_write(&ctxt, line, (size_t)k);
+    }
+    text_write(&ctxt, "]}", 2);
+    cl_program *p = compile_ok(env, src.p);
+    cl_context *ctx = cl_context_new(env);
+    cl_error err;
+    ck_assert_int_eq(cl_context_parse(ctx, ctxt.p, ctxt.n, &err), CL_OK);
+    cl_vm *vm = cl_vm_new(env);
+    const cl_result *r;
+    ck_assert_int_eq(cl_vm_best(vm, p, ctx, &r, &err), CL_ESTEPS);
+    ck_assert_str_eq(err.message, "evaluation exceeded its budget of 1000000 steps");
+    ck_assert_int_eq(cl_vm_best_flags(vm, p, ctx, CL_BEST_INDEXED, &r, &err), CL_ESTEPS);
+    /* Each coupon alone is well within it. */
+    ck_assert_int_eq(cl_vm_eval(vm, p, ctx, 0, &r, &err), CL_OK);
+    ck_assert_int_eq(cl_result_count(r), 80);
+    free(src.p);
+    free(ctxt.p);
+    cl_vm_free(vm);
+    cl_context_free(ctx);
+    cl_program_free(p);
+    cl_env_free(env);
+}
+END_TEST
+
 static Suite *limits_suite(void)
 {
     Suite *s = suite_create("limits");
@@ -411,6 +456,7 @@ static Suite *limits_suite(void)
     tcase_add_test(tc, test_codes);
     tcase_add_test(tc, test_regex_limits);
     tcase_add_test(tc, test_steps_per_coupon);
+    tcase_add_test(tc, test_steps_bound_a_long_search);
     suite_add_tcase(s, tc);
     return s;
 }
