@@ -32,14 +32,14 @@ run() {
         args=(--setup "$setup")
         log="testlog-$setup.json"
     fi
-    echo "== tests: $name"
+    echo "== tests: $name (at ${SECONDS} s)"
     rm -f "$dir/meson-logs/$log"
     meson test -C "$dir" --print-errorlogs --num-processes 2 "${args[@]}" "$@" || status=1
     cp "$dir/meson-logs/$log" "$dir/meson-logs/run-$name.json" 2>/dev/null
     logs+=("$root/$dir/meson-logs/run-$name.json")
 }
 
-echo "== build: gcc"
+echo "== build: gcc (at ${SECONDS} s)"
 if setup build/gcc -Dwerror=true -Dbuildtype=debugoptimized && ninja -C build/gcc; then
     run gcc build/gcc -
     run valgrind build/gcc valgrind --suite core
@@ -47,7 +47,7 @@ else
     echo "gcc build failed"; status=1; logs+=("build-failed:gcc")
 fi
 
-echo "== build: clang with ASan and UBSan"
+echo "== build: clang with ASan and UBSan (at ${SECONDS} s)"
 if CC=clang setup build/asan -Dwerror=true -Dbuildtype=debug -Db_sanitize=address,undefined \
         -Db_lundef=false && ninja -C build/asan; then
     run asan build/asan asan
@@ -60,15 +60,16 @@ fi
 # is counted like the others. Then the coverage figure of src/ (a gcc build
 # with -Db_coverage=true running the suite again; the figure is printed, a
 # failure to measure it fails the run).
-echo "== fuzz: each target for ${FUZZ_SECONDS:-20} s"
+echo "== fuzz: each target for ${FUZZ_SECONDS:-20} s (at ${SECONDS} s)"
 rm -f build/fuzz/fuzz-log.json
 FUZZ_SEED=1 scripts/fuzz.sh "${FUZZ_SECONDS:-20}" || status=1
 logs+=("$root/build/fuzz/fuzz-log.json")
-echo "== coverage"
+echo "== coverage (at ${SECONDS} s)"
 scripts/coverage.sh >build/coverage.log 2>&1 || { status=1; tail -5 build/coverage.log; }
 grep '^coverage:' build/coverage.log
 # ------------------------------------------------------------------------
 
+echo "== done in ${SECONDS} s"
 python3 scripts/summarize.py "${logs[@]}"
 summary=$?
 [ $summary -ne 0 ] && status=1
