@@ -1108,7 +1108,7 @@ def guessing_codes_is_rate_limited():
     finally:
         reload_gateway()
     figure("attacks_rate_limit", **{k.rsplit("/", 1)[1]: v for k, v in got.items()},
-           guesses_per_s_per_address=20 * 10)
+           guesses_per_s_per_address=20 + 10)
     print(f"     validate {got['/api/coupons/validate']['passed']}/{got['/api/coupons/validate']['sent']} "
           f"and checkout {got['/api/checkout']['passed']}/{got['/api/checkout']['sent']} passed a burst of guesses")
 
