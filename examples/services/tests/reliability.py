@@ -1192,6 +1192,42 @@ def pgbench(conns, secs):
             "transactions": len(lat)}
 
 
+class Waits:
+    """What the shop's busy PostgreSQL backends wait on, sampled from
+    pg_stat_activity every 0.1 s or so while the block runs: the share of
+    each wait event (wait_event_type:wait_event, "running" for none) over
+    all the samples."""
+
+    def __enter__(self):
+        self.counts, self.samples, self.stop = {}, 0, threading.Event()
+        self.t = threading.Thread(target=self.run, daemon=True)
+        self.t.start()
+        return self
+
+    def run(self):
+        q = ("SELECT coalesce(wait_event_type || ':' || wait_event, 'running'), count(*) "
+             "FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' "
+             "AND pid <> pg_backend_pid() GROUP BY 1")
+        while not self.stop.is_set():
+            try:
+                rows = sql(q)
+            except (RuntimeError, subprocess.TimeoutExpired):
+                rows = []
+            if rows:
+                self.samples += 1
+            for ev, n in rows:
+                self.counts[ev] = self.counts.get(ev, 0) + int(n)
+            self.stop.wait(0.1)
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.t.join()
+
+    def shares(self):
+        total = sum(self.counts.values()) or 1
+        return {k: round(v / total, 3) for k, v in sorted(self.counts.items(), key=lambda x: -x[1])}
+
+
 @test
 def load_figures():
     secs, conns = P["load_secs"], 16
@@ -1211,8 +1247,9 @@ def load_figures():
         static = wrk("static", GW, conns, secs, {})
         validate = wrk("validate", GW, conns, secs, {
             "WRK_TOKEN": v.token, "WRK_BODY": json.dumps({"codes": [code, f"NOPE{RUN}"]})})
-        checkout = wrk("checkout", GW, conns, secs, {
-            "WRK_TOKENS": tokens, "WRK_BODY": json.dumps({"codes": [code], "payment": {"method": "paypal"}})})
+        with Waits() as waits:
+            checkout = wrk("checkout", GW, conns, secs, {
+                "WRK_TOKENS": tokens, "WRK_BODY": json.dumps({"codes": [code], "payment": {"method": "paypal"}})})
         pg = pgbench(conns, secs)
     finally:
         os.unlink(tokens)
@@ -1228,6 +1265,7 @@ def load_figures():
            validate=dict(rps=round(validate["rps"]), p50_ms=validate["p50_us"] / 1e3, p99_ms=validate["p99_us"] / 1e3),
            checkout=dict(rps=round(checkout["rps"]), p50_ms=checkout["p50_us"] / 1e3, p99_ms=checkout["p99_us"] / 1e3),
            pgbench_simple_update=dict(tps=round(pg["rps"]), p50_ms=pg["p50_us"] / 1e3, p99_ms=pg["p99_us"] / 1e3),
+           checkout_backend_waits=dict(samples=waits.samples, shares=waits.shares()),
            ratios=dict(validate_rps_to_static=r(validate["rps"], static["rps"]),
                        checkout_rps_to_static=r(checkout["rps"], static["rps"]),
                        validate_rps_to_pgbench=r(validate["rps"], pg["rps"]),
@@ -1240,7 +1278,8 @@ def load_figures():
     print(f"     static {f['static']['rps']}/s p99 {f['static']['p99_ms']} ms; validate "
           f"{f['validate']['rps']}/s p99 {f['validate']['p99_ms']} ms; checkout {f['checkout']['rps']}/s "
           f"p99 {f['checkout']['p99_ms']} ms; pgbench {f['pgbench_simple_update']['tps']} tps p99 "
-          f"{f['pgbench_simple_update']['p99_ms']} ms (load {f['loadavg_before'][0]})")
+          f"{f['pgbench_simple_update']['p99_ms']} ms (load {f['loadavg_before'][0]}); checkout backends "
+          f"waited on {', '.join(f'{k} {v:.0%}' for k, v in list(waits.shares().items())[:3])}")
 
 
 # ------------------------------------------------------------------ fuzzing
