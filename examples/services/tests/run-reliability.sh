@@ -50,6 +50,15 @@ setsid bash -c 'while [ -e "$1" ] && kill -0 "$2" 2>/dev/null; do sleep 1; done
 trap 'scripts/system.sh down >/dev/null 2>&1 || true; rm -f "$mark"' EXIT
 scripts/system.sh down >/dev/null 2>&1 || true
 rm -rf "$CL_STATE"
+# Another system on these ports (another build's or checkout's run of this
+# suite) would answer in place of ours: refuse to start rather than test it.
+for off in $(seq 0 99); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$((CL_PORT_BASE + off))") 2>/dev/null; then
+        echo "port $((CL_PORT_BASE + off)) (CL_PORT_BASE + $off) is in use: another system runs there"
+        echo "0 passed, 1 failed"
+        exit 1
+    fi
+done
 
 if ! CL_SKIP_DEPS=${CL_SKIP_DEPS:-0} scripts/system.sh up; then
     echo "the system did not come up; logs:"
