@@ -38,9 +38,10 @@
 #                 (pid and log files), and the gateway balances over all of
 #                 them. Recorded in the state directory by `up`.
 #   CL_LOGIN_RATE, CL_LOGIN_BURST, CL_REGISTER_RATE, CL_REGISTER_BURST,
-#   CL_VALIDATE_RATE, CL_VALIDATE_BURST, CL_CHECKOUT_RATE, CL_CHECKOUT_BURST
+#   CL_VALIDATE_RATE, CL_VALIDATE_BURST, CL_CHECKOUT_RATE, CL_CHECKOUT_BURST,
+#   CL_SIMULATE_RATE, CL_SIMULATE_BURST
 #                 gateway rate limits per client address (5r/s 10, 5r/s 20,
-#                 20r/s 40, 10r/s 20)
+#                 20r/s 40, 10r/s 20, 2r/s 5)
 #   SHOP_CURRENCY, SHOP_TIMEZONE, SHOP_SHIPPING_RATES, AUTH_*, CART_*, SVC_*
 #                 passed to the services (see docs/services.md)
 set -euo pipefail
@@ -347,6 +348,8 @@ render_nginx() {
         -e "s|@VALIDATE_BURST@|${CL_VALIDATE_BURST:-40}|g" \
         -e "s|@CHECKOUT_RATE@|${CL_CHECKOUT_RATE:-10r/s}|g" \
         -e "s|@CHECKOUT_BURST@|${CL_CHECKOUT_BURST:-20}|g" \
+        -e "s|@SIMULATE_RATE@|${CL_SIMULATE_RATE:-2r/s}|g" \
+        -e "s|@SIMULATE_BURST@|${CL_SIMULATE_BURST:-5}|g" -e "s|@ROOT@|$root|g" \
         "$root/examples/services/nginx/nginx.conf.in" >"$STATE/nginx/nginx.conf.new"
     nginx -p "$STATE/nginx" -c "$STATE/nginx/nginx.conf.new" -e "$STATE/logs/nginx-error.log" -t \
         >"$STATE/logs/nginx-test.log" 2>&1 || { cat "$STATE/logs/nginx-test.log" >&2; die "bad nginx config"; }
@@ -406,6 +409,7 @@ up() {
             touch "$STATE/seeded"
     fi
     log "up in $((SECONDS - t0)) s: gateway http://127.0.0.1:$HTTP_PORT (HTTP/2: https://127.0.0.1:$HTTPS_PORT)"
+    log "coupon console: http://127.0.0.1:$HTTP_PORT/console/ (log in as the admin)"
     log "admin: $ADMIN_EMAIL / $ADMIN_PASSWORD; state and logs in $STATE"
 }
 
@@ -465,6 +469,9 @@ case "$cmd" in
         ;;
     reload) reload_nginx ;;
     env) service_env ;;
-    demo) CL_GATEWAY="http://127.0.0.1:$HTTP_PORT" python3 "$root/examples/services/seed/purchase.py" ;;
+    demo)
+        CL_GATEWAY="http://127.0.0.1:$HTTP_PORT" python3 "$root/examples/services/seed/purchase.py"
+        log "the coupon console: http://127.0.0.1:$HTTP_PORT/console/ ($ADMIN_EMAIL / $ADMIN_PASSWORD)"
+        ;;
     *) echo "usage: scripts/system.sh up|down|demo|status|env|restart NAME...|reload" >&2; exit 2 ;;
 esac

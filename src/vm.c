@@ -195,7 +195,7 @@ static bool tags_test(const clP_unit *u, int mode, uint32_t set, const clX_list 
 VM_INLINE bool in_categories(const clP_unit *u, uint32_t set, const clX_item *it)
 {
     const clP_set *st = &u->sets[set];
-    if (st->nslots == 0)
+    if (st->nslots == 0 || it->nprefixes == 0)
         return false;
     const clX_prefix *x = it->prefixes, *end = x + it->nprefixes;
     if (!st->fold) {
@@ -301,9 +301,9 @@ static int items_met(cl_vm *vm, const clP_unit *u, uint32_t filter, const cl_con
 {
     const clP_filter *f = &u->filters[filter];
     int64_t qty = 0, amount = 0;
-    const clX_item *it = ctx->items.v, *end = it + ctx->items.n;
     if (!clV_step(vm, ctx->items.n))
         return -1;
+    const clX_item *it = ctx->items.v, *end = ctx->items.n != 0 ? it + ctx->items.n : it;
     if (f->cat != CL_NONE && f->xcat == CL_NONE && f->tags == CL_NONE && f->on_sale == 0 &&
         f->price_count == 0 && f->sku_count == 0 && f->xsku_count == 0) {
         /* Categories only, the commonest filter: a line none of whose

@@ -7,6 +7,7 @@
  *   GET  /api/checkout/orders               the caller's orders, newest first
  *   GET  /api/checkout/orders/{id}
  *   POST /api/checkout/orders/{id}/cancel
+ *   GET  /api/checkout/stats?days=&coupon=   redemptions per day (admin; the console's chart)
  *
  * One transaction places an order:
  *
@@ -42,6 +43,7 @@
 #include "shop.h"
 
 #include <ctype.h>
+#include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -668,9 +670,89 @@ static void cancel_order(svc_req *req, svc_resp *resp)
     svc_pool_put(pg_pool, pg, svc_pg_broken(pg));
 }
 
+/* A query parameter's text, NULL when absent, BAD_QUERY when it holds a
+ * NUL (which would cut it short). */
+static const char BAD_QUERY[] = "";
+static const char *query_text(const svc_req *req, const char *key)
+{
+    const char *v = NULL;
+    size_t n = 0;
+    if (MHD_lookup_connection_value_n(req->conn, MHD_GET_ARGUMENT_KIND, key, strlen(key), &v,
+                                      &n) != MHD_YES || v == NULL)
+        return NULL;
+    return strlen(v) == n ? v : BAD_QUERY;
+}
+
+/* GET /api/checkout/stats?days=N&coupon=CODE (admin): redemptions per
+ * local day of the shop over the last N days (30; 1 to 366), today
+ * included, of every coupon or of one: how many (cancelled orders left
+ * out) and what they gave away (discount + shipping discount). */
+static void redemption_stats(svc_req *req, svc_resp *resp)
+{
+    const char *days = query_text(req, "days"), *coupon = query_text(req, "coupon");
+    char *end = NULL;
+    long n = days ? strtol(days, &end, 10) : 30;
+    if (days != NULL && (end == days || *end != '\0' || n < 1 || n > 366)) {
+        svc_error(resp, 400, "bad_request", "\"days\" must be a number of days, 1 to 366");
+        return;
+    }
+    char key[80], ns[16];
+    bool bad = coupon == BAD_QUERY || (coupon != NULL && (coupon[0] == '\0' || strlen(coupon) > 64 ||
+                                                        !shop_code_key(coupon, key, sizeof key)));
+    for (const char *c = coupon; !bad && c != NULL && *c; c++)
+        bad = (unsigned char)*c < 0x20 || *c == 0x7f;
+    if (days == BAD_QUERY) {
+        svc_error(resp, 400, "bad_request", "\"days\" must be a number of days, 1 to 366");
+        return;
+    }
+    if (bad) {
+        svc_error(resp, 400, "bad_request", "\"coupon\" is not a coupon code");
+        return;
+    }
+    snprintf(ns, sizeof ns, "%ld", n);
+    PGconn *pg = svc_pool_get(pg_pool);
+    if (pg == NULL) {
+        svc_unavailable(resp, "the order store", "no connection");
+        return;
+    }
+    const char *v[3] = {shop_cfg.timezone, ns, coupon ? key : NULL};
+    PGresult *r = svc_pg_exec(pg, "SELECT to_char(d, 'YYYY-MM-DD'), count(r.order_id), "
+                                  "coalesce(sum(r.discount + r.shipping_discount), 0) "
+                                  "FROM generate_series((now() AT TIME ZONE $1)::date - "
+                                  "($2::int - 1), (now() AT TIME ZONE $1)::date, "
+                                  "interval '1 day') AS d "
+                                  "LEFT JOIN checkout.redemptions r "
+                                  "ON (r.created_at AT TIME ZONE $1)::date = d::date "
+                                  "AND r.cancelled_at IS NULL "
+                                  "AND ($3::text IS NULL OR r.code_key = $3) "
+                                  "GROUP BY d ORDER BY d", 3, v, NULL);
+    svc_pool_put(pg_pool, pg, svc_pg_broken(pg));
+    if (r == NULL) {
+        svc_unavailable(resp, "the order store", "read failed");
+        return;
+    }
+    json_t *list = json_array();
+    long long total = 0;
+    for (int i = 0; i < PQntuples(r); i++) {
+        char amt[32];
+        long long c = strtoll(PQgetvalue(r, i, 1), NULL, 10);
+        total += c;
+        cl_amount_format(strtoll(PQgetvalue(r, i, 2), NULL, 10), shop_cfg.currency, amt,
+                         sizeof amt);
+        json_array_append_new(list, json_pack("{s:s, s:I, s:s}", "date", PQgetvalue(r, i, 0),
+                                              "redemptions", (json_int_t)c, "given", amt));
+    }
+    PQclear(r);
+    svc_ok(resp, 200, json_pack("{s:s, s:o, s:s, s:I, s:o}", "timezone", shop_cfg.timezone,
+                                "coupon", coupon ? json_string(coupon) : json_null(), "currency",
+                                shop_cfg.currency, "redemptions", (json_int_t)total, "days",
+                                list));
+}
+
 static const svc_route routes[] = {
     {"POST", "/api/checkout", SVC_CUSTOMER, checkout},
     {"GET", "/api/checkout/orders", SVC_CUSTOMER, list_orders},
+    {"GET", "/api/checkout/stats", SVC_ADMIN, redemption_stats},
     {"GET", "/api/checkout/orders/{}", SVC_CUSTOMER, get_order},
     {"POST", "/api/checkout/orders/{}/cancel", SVC_CUSTOMER, cancel_order},
     {NULL, NULL, 0, NULL},

@@ -17,6 +17,10 @@
  *   GET    /api/coupons/{code}/codes       the generated codes as CSV (?batch=)    (admin)
  *   GET    /api/coupons/{code}/batches     the batches, with how many were used   (admin)
  *   POST   /api/coupons/validate           {codes, payment?, shipping?}            (customer)
+ *   POST   /api/coupons/check              {source}: compile only, errors by line  (admin)
+ *   POST   /api/coupons/evaluate           {source|code, context}: try it          (admin)
+ *   POST   /api/coupons/simulate           {source|code, view?, from?, until?, limit?}
+ *                                          replay the recorded orders (cl_sim)     (admin)
  *
  * Generated codes (cl_codes_generate: unique, random, from an alphabet
  * without look-alikes, with a Luhn mod N check character by default) turn
@@ -32,15 +36,22 @@
  * codes all answer alike ("this code is not valid"), so a guesser learns
  * nothing from the difference.
  *
+ * The console (docs/console.md) checks a definition as it is typed
+ * (compiled, never saved), tries it on a checkout context, listing every
+ * requirement of the source as met or not (outline.c), and simulates it
+ * over the contexts the recorded orders were priced with.
+ *
  * Environment: PG_URL, CART_URL, SHOP_CURRENCY, SHOP_TIMEZONE,
  * SHOP_SHIPPING_RATES, JWT_*.
  */
+#include "outline.h"
 #include "shop.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static svc_pool *pg_pool;
 
@@ -52,32 +63,54 @@ static svc_pool *pg_pool;
  * Compiling a definition
  * ------------------------------------------------------------------------ */
 
-/* Compiles source into a one-coupon program, or answers 400 with the
- * compiler's error (message, line, column, path and the rendered text). */
-static cl_program *compile_one(const char *source, svc_resp *resp)
+/* Compiles source into a one-coupon program, or gives in *errj (when not
+ * NULL) the compiler's error: message, status, line, column, path and the
+ * rendered text (line 0 for an error that has no position). */
+static cl_program *compile_source(const char *source, json_t **errj)
 {
     cl_error err;
     cl_program *p = cl_compile(shop_env(), source, strlen(source), "coupon", &err);
+    const char *why = NULL;
+    char msg[160];
     if (p == NULL) {
         char text[2048];
         cl_error_format(&err, source, strlen(source), text, sizeof text);
-        json_t *extra = json_pack("{s:s, s:i, s:i, s:s, s:s}", "status",
-                                  cl_status_name(err.code), "line", (int)err.line, "column",
-                                  (int)err.column, "path", err.path, "text", text);
-        svc_error_with(resp, 400, "compile_error", extra, "%s", err.message);
+        *errj = json_pack("{s:s, s:s, s:i, s:i, s:s, s:s}", "message", err.message, "status",
+                          cl_status_name(err.code), "line", (int)err.line, "column",
+                          (int)err.column, "path", err.path, "text", text);
         return NULL;
     }
     if (cl_program_count(p) != 1) {
+        why = "a coupon definition holds exactly one coupon";
+    } else {
+        const char *cur = cl_program_currency(p, 0);
+        if (cur[0] != '\0' && strcmp(cur, shop_cfg.currency) != 0) {
+            snprintf(msg, sizeof msg, "the coupon's currency %s is not the shop's %s", cur,
+                     shop_cfg.currency);
+            why = msg;
+        }
+    }
+    if (why != NULL) {
         cl_program_free(p);
-        svc_error(resp, 400, "compile_error", "a coupon definition holds exactly one coupon");
+        *errj = json_pack("{s:s, s:s, s:i, s:i, s:s, s:s}", "message", why, "status", "shop",
+                          "line", 0, "column", 0, "path", "", "text", why);
         return NULL;
     }
-    const char *cur = cl_program_currency(p, 0);
-    if (cur[0] != '\0' && strcmp(cur, shop_cfg.currency) != 0) {
-        svc_error(resp, 400, "compile_error", "the coupon's currency %s is not the shop's %s",
-                  cur, shop_cfg.currency);
-        cl_program_free(p);
-        return NULL;
+    return p;
+}
+
+/* compile_source(), answering 400 with the compiler's error. */
+static cl_program *compile_one(const char *source, svc_resp *resp)
+{
+    json_t *e = NULL;
+    cl_program *p = compile_source(source, &e);
+    if (p == NULL) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", json_string_value(json_object_get(e, "message")));
+        json_object_del(e, "message");
+        if (strcmp(json_string_value(json_object_get(e, "status")), "shop") == 0)
+            e = (json_decref(e), NULL);      /* the shop's refusal: no position */
+        svc_error_with(resp, 400, "compile_error", e, "%s", msg);
     }
     return p;
 }
@@ -120,6 +153,36 @@ static json_t *coupon_json(PGresult *r, int i)
                      (json_int_t)strtoll(PQgetvalue(r, i, 9), NULL, 10), "spent", spent);
 }
 
+/* Adds to the coupon c of row i (source in column 11) its limits as
+ * written, what is left of them, its validity and its requirements. */
+static void add_limits(json_t *c, PGresult *r, int i)
+{
+    const char *src = PQgetvalue(r, i, 11);
+    outline_limits lim;
+    json_t *valid = NULL;
+    json_t *reqs = outline_requirements(src, strlen(src), shop_cfg.currency, &lim, &valid);
+    long long uses = strtoll(PQgetvalue(r, i, 9), NULL, 10);
+    long long spent = strtoll(PQgetvalue(r, i, 10), NULL, 10);
+    char budget[32], left[32];
+    json_t *l = json_object();
+    if (lim.uses >= 0) {
+        json_object_set_new(l, "uses", json_integer(lim.uses));
+        json_object_set_new(c, "uses_left", json_integer(lim.uses > uses ? lim.uses - uses : 0));
+    }
+    if (lim.per_user >= 0)
+        json_object_set_new(l, "per_user", json_integer(lim.per_user));
+    if (lim.budget >= 0) {
+        cl_amount_format(lim.budget, shop_cfg.currency, budget, sizeof budget);
+        cl_amount_format(lim.budget > spent ? lim.budget - spent : 0, shop_cfg.currency, left,
+                         sizeof left);
+        json_object_set_new(l, "budget", json_string(budget));
+        json_object_set_new(c, "budget_left", json_string(left));
+    }
+    json_object_set_new(c, "limits", l);
+    json_object_set_new(c, "valid", valid ? valid : json_null());
+    json_object_set_new(c, "requirements", reqs ? reqs : json_array());
+}
+
 /* Answers with the coupon of key (200 or 201), source included. */
 static void reply_coupon(PGconn *pg, svc_resp *resp, const char *key, int status)
 {
@@ -139,6 +202,7 @@ static void reply_coupon(PGconn *pg, svc_resp *resp, const char *key, int status
         return;
     }
     json_t *c = coupon_json(r, 0);
+    add_limits(c, r, 0);
     json_object_set_new(c, "source", json_string(PQgetvalue(r, 0, 11)));
     PQclear(r);
     svc_ok(resp, status, c);
@@ -333,7 +397,7 @@ static void list_coupons(svc_req *req, svc_resp *resp)
         return;
     }
     char sql[1024];
-    snprintf(sql, sizeof sql, "SELECT %s FROM coupons.coupons c "
+    snprintf(sql, sizeof sql, "SELECT %s, c.source FROM coupons.coupons c "
              "LEFT JOIN checkout.coupon_usage u ON u.code_key = c.code_key %s "
              "ORDER BY c.code_key", COLS, all && strcmp(all, "true") == 0 ? "" : "WHERE c.active");
     PGconn *pg = svc_pool_get(pg_pool);
@@ -348,8 +412,12 @@ static void list_coupons(svc_req *req, svc_resp *resp)
         return;
     }
     json_t *list = json_array();
-    for (int i = 0; i < PQntuples(r); i++)
-        json_array_append_new(list, coupon_json(r, i));
+    for (int i = 0; i < PQntuples(r); i++) {
+        json_t *c = coupon_json(r, i);
+        add_limits(c, r, i);
+        json_object_del(c, "requirements");
+        json_array_append_new(list, c);
+    }
     PQclear(r);
     svc_ok(resp, 200, json_pack("{s:o}", "coupons", list));
 }
@@ -885,10 +953,312 @@ done:
     json_decref(cart);
 }
 
+/* ------------------------------------------------------------------------
+ * The console's tools: checking, trying and simulating a definition
+ * ------------------------------------------------------------------------ */
+
+/* The source of the active coupon code (the caller frees it), or NULL
+ * having answered 404 or 503. */
+static char *stored_source(const char *code, svc_resp *resp)
+{
+    char key[80];
+    if (!shop_code_key(code, key, sizeof key)) {
+        svc_error(resp, 404, "not_found", "no such coupon");
+        return NULL;
+    }
+    PGconn *pg = svc_pool_get(pg_pool);
+    if (pg == NULL) {
+        svc_unavailable(resp, "the coupon store", "no connection");
+        return NULL;
+    }
+    const char *v[1] = {key};
+    PGresult *r = svc_pg_exec(pg, "SELECT source FROM coupons.coupons "
+                                  "WHERE code_key = $1 AND active", 1, v, NULL);
+    svc_pool_put(pg_pool, pg, svc_pg_broken(pg));
+    char *src = NULL;
+    if (r == NULL)
+        svc_unavailable(resp, "the coupon store", "read failed");
+    else if (PQntuples(r) == 0)
+        svc_error(resp, 404, "not_found", "no such coupon");
+    else if ((src = strdup(PQgetvalue(r, 0, 0))) == NULL)
+        svc_error(resp, 500, "internal", "out of memory");
+    PQclear(r);
+    return src;
+}
+
+/* The definition a request names: its "source", or the stored source of
+ * its "code" (exactly one of them; chk has read both). Returns the source
+ * (*owned is the copy to free, or NULL) or NULL having answered. */
+static const char *definition(svc_check *chk, const json_t *body, svc_resp *resp, char **owned)
+{
+    *owned = NULL;
+    const char *src = svc_get_string(chk, body, "source", false, MAX_SOURCE);
+    const char *code = svc_get_string(chk, body, "code", false, 64);
+    if (!chk->failed && (src == NULL) == (code == NULL))
+        svc_check_fail(chk, "give either \"source\" (a definition) or \"code\" (a saved coupon)");
+    if (svc_check_done(chk, resp))
+        return NULL;
+    if (src != NULL)
+        return src;
+    return *owned = stored_source(code, resp);
+}
+
+/* POST /api/coupons/check {source}: compiles without saving. 200 either
+ * way: {"ok": true, code, name, automatic, requirements} or {"ok": false,
+ * "error": {message, status, line, column, path, text}}. */
+static void check_coupon(svc_req *req, svc_resp *resp)
+{
+    const char *src = get_source(req, resp, NULL);
+    if (src == NULL)
+        return;
+    json_t *e = NULL;
+    cl_program *p = compile_source(src, &e);
+    if (p == NULL) {
+        svc_ok(resp, 200, json_pack("{s:b, s:o}", "ok", 0, "error", e));
+        return;
+    }
+    json_t *reqs = outline_requirements(src, strlen(src), shop_cfg.currency, NULL, NULL);
+    svc_ok(resp, 200, json_pack("{s:b, s:s, s:s, s:b, s:o}", "ok", 1, "code",
+                                cl_program_code(p, 0), "name", cl_program_name(p, 0),
+                                "automatic", cl_program_automatic(p, 0),
+                                "requirements", reqs ? reqs : json_array()));
+    cl_program_free(p);
+}
+
+/* Parses the context object cj into ctx, or answers 422 with where it is
+ * wrong. */
+static bool parse_context(cl_context *ctx, const json_t *cj, svc_resp *resp)
+{
+    char *text = json_dumps(cj, JSON_COMPACT);
+    cl_error err;
+    cl_status st = text ? cl_context_parse(ctx, text, strlen(text), &err) : CL_ENOMEM;
+    free(text);
+    if (st == CL_ENOMEM) {
+        svc_error(resp, 500, "internal", "out of memory");
+        return false;
+    }
+    if (st != CL_OK) {
+        svc_error_with(resp, 422, "bad_context", json_pack("{s:s, s:s}", "status",
+                                                           cl_status_name(err.code), "path",
+                                                           err.path),
+                       "the context is not valid: %s", err.message);
+        return false;
+    }
+    return true;
+}
+
+/* POST /api/coupons/evaluate {source | code, context, entered?}: what the
+ * definition gives on one checkout context (SPEC section 3): the result
+ * (SPEC section 5, the discount per line) and every requirement, met or
+ * not. "entered" honours the context's codes; without it the coupon is
+ * evaluated as if its code had been entered. Nothing is saved or counted. */
+static void evaluate_coupon(svc_req *req, svc_resp *resp)
+{
+    static const char *const keys[] = {"source", "code", "context", "entered", NULL};
+    svc_check chk = {0};
+    svc_check_object(&chk, req->json, "body", keys);
+    const json_t *cj = svc_get_object(&chk, req->json, "context", true);
+    int entered = svc_get_bool(&chk, req->json, "entered", 0);
+    char *owned;
+    const char *src = definition(&chk, req->json, resp, &owned);
+    if (src == NULL)
+        return;
+    cl_program *p = compile_one(src, resp);
+    cl_context *ctx = p ? cl_context_new(shop_env()) : NULL;
+    cl_vm *vm = ctx ? cl_vm_new(shop_env()) : NULL;
+    if (p != NULL && vm == NULL) {
+        svc_error(resp, 500, "internal", "out of memory");
+    } else if (p != NULL && parse_context(ctx, cj, resp)) {
+        const cl_result *res;
+        cl_error err;
+        if (cl_vm_eval(vm, p, ctx, entered ? CL_EVAL_ENTERED : 0, &res, &err) != CL_OK) {
+            svc_error(resp, 422, "evaluation_failed", "%s", err.message);
+        } else {
+            json_t *arr = shop_result_json(res);
+            json_t *o = json_incref(json_array_get(arr, 0));
+            json_decref(arr);
+            json_t *reqs = outline_requirements(src, strlen(src), shop_cfg.currency, NULL, NULL);
+            json_t *judged = o && reqs ? outline_judge(reqs, o) : NULL;
+            json_decref(reqs);
+            char sub[32], ship[32];
+            cl_amount_format(cl_result_total(res, CL_TOTAL_SUBTOTAL), cl_result_currency(res),
+                             sub, sizeof sub);
+            cl_amount_format(cl_result_total(res, CL_TOTAL_SHIPPING), cl_result_currency(res),
+                             ship, sizeof ship);
+            if (o == NULL || judged == NULL) {
+                json_decref(o);
+                json_decref(judged);
+                svc_error(resp, 500, "internal", "out of memory");
+            } else {
+                svc_ok(resp, 200, json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "code",
+                                            cl_program_code(p, 0), "name", cl_program_name(p, 0),
+                                            "subtotal", sub, "shipping", ship, "result", o,
+                                            "requirements", judged));
+            }
+        }
+    }
+    cl_vm_free(vm);
+    cl_context_free(ctx);
+    cl_program_free(p);
+    free(owned);
+}
+
+/* A "YYYY-MM-DD" date of the body that exists, or NULL. */
+static const char *get_date(svc_check *chk, const json_t *body, const char *key)
+{
+    const char *s = svc_get_string(chk, body, key, false, 10);
+    if (s == NULL || chk->failed)
+        return NULL;
+    int y, m, d;
+    char tail;
+    static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool ok = strlen(s) == 10 && s[4] == '-' && s[7] == '-' &&
+              sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3 && y >= 1970 && y <= 9999 &&
+              m >= 1 && m <= 12 && d >= 1 && d <= days[m - 1] &&
+              !(m == 2 && d == 29 && (y % 4 != 0 || (y % 100 == 0 && y % 400 != 0)));
+    if (!ok)
+        svc_check_fail(chk, "\"%s\" must be a date such as \"2026-11-28\"", key);
+    return ok ? s : NULL;
+}
+
+static double now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+#define SIM_BATCH 1000
+#define SIM_DEFAULT 100000
+#define SIM_MAX 1000000
+
+/* POST /api/coupons/simulate {source | code, view?, entered?, from?,
+ * until?, limit?, include_cancelled?}: replays the checkout contexts of
+ * the recorded orders (the newest `limit` placed between `from` and
+ * `until`, local dates of the shop) against the definition with cl_sim and
+ * answers its report (docs/simulation.md) with what was replayed. */
+static void simulate(svc_req *req, svc_resp *resp)
+{
+    static const char *const keys[] = {"source", "code", "view", "entered", "from", "until",
+                                       "limit", "include_cancelled", NULL};
+    svc_check chk = {0};
+    svc_check_object(&chk, req->json, "body", keys);
+    const char *view = svc_get_string(&chk, req->json, "view", false, 8);
+    int entered = svc_get_bool(&chk, req->json, "entered", 0);
+    const char *from = get_date(&chk, req->json, "from");
+    const char *until = get_date(&chk, req->json, "until");
+    long long limit = svc_get_int(&chk, req->json, "limit", false, SIM_DEFAULT, 1, SIM_MAX);
+    int cancelled = svc_get_bool(&chk, req->json, "include_cancelled", 0);
+    unsigned flags = 0;
+    if (view == NULL || strcmp(view, "eval") == 0)
+        flags = CL_SIM_EVAL;
+    else if (strcmp(view, "best") == 0)
+        flags = CL_SIM_BEST;
+    else if (strcmp(view, "both") == 0)
+        flags = CL_SIM_EVAL | CL_SIM_BEST;
+    else
+        svc_check_fail(&chk, "\"view\" must be eval, best or both");
+    if (from && until && strcmp(from, until) > 0)
+        svc_check_fail(&chk, "\"from\" is after \"until\"");
+    if (entered)
+        flags |= CL_EVAL_ENTERED;
+    char *owned;
+    const char *src = definition(&chk, req->json, resp, &owned);
+    if (src == NULL)
+        return;
+    cl_program *p = compile_one(src, resp);
+    if (p == NULL) {
+        free(owned);
+        return;
+    }
+    cl_error err;
+    cl_sim *sim = cl_sim_new(shop_env(), p, flags, &err);
+    PGconn *pg = sim ? svc_pool_get(pg_pool) : NULL;
+    long long replayed = 0, errors_seen = 0;
+    char last[24] = "";
+    codebuf out = {0};
+    if (sim == NULL || cl_sim_set_currency(sim, shop_cfg.currency) != CL_OK) {
+        svc_error(resp, 500, "internal", "the simulation could not start: %s",
+                  sim ? "bad currency" : err.message);
+        goto done;
+    }
+    if (pg == NULL) {
+        svc_unavailable(resp, "the order store", "no connection");
+        goto done;
+    }
+    double t0 = now_ms();
+    while (replayed < limit) {
+        char n[24];
+        snprintf(n, sizeof n, "%lld", limit - replayed < SIM_BATCH ? limit - replayed : SIM_BATCH);
+        const char *v[6] = {last[0] ? last : NULL, cancelled ? "t" : "f", from, until,
+                            shop_cfg.timezone, n};
+        /* newest first, a batch at a time from below the last id seen: an
+         * index range scan each (a condition "$1 IS NULL OR id < $1" would
+         * scan the rows already seen again, every batch) */
+        char sql[640];
+        snprintf(sql, sizeof sql, "SELECT id, context::text FROM checkout.orders "
+                 "WHERE %s (status = 'placed' OR $2) "
+                 "AND ($3::date IS NULL OR "
+                 "created_at >= $3::date::timestamp AT TIME ZONE $5) "
+                 "AND ($4::date IS NULL OR "
+                 "created_at < ($4::date + 1)::timestamp AT TIME ZONE $5) "
+                 "ORDER BY id DESC LIMIT $6::bigint",
+                 last[0] ? "id < $1::bigint AND" : "$1::bigint IS NULL AND");
+        PGresult *r = svc_pg_exec(pg, sql, 6, v, NULL);
+        if (r == NULL) {
+            svc_unavailable(resp, "the order store", "read failed");
+            goto done;
+        }
+        int rows = PQntuples(r);
+        for (int i = 0; i < rows; i++) {
+            const char *text = PQgetvalue(r, i, 1);
+            cl_status st = cl_sim_add_json(sim, text, (size_t)PQgetlength(r, i, 1), &err);
+            if (st == CL_ENOMEM) {
+                PQclear(r);
+                svc_error(resp, 500, "internal", "out of memory");
+                goto done;
+            }
+            if (st != CL_OK && errors_seen++ < 3)
+                svc_log("simulate: order %s refused: %s", PQgetvalue(r, i, 0), err.message);
+        }
+        if (rows > 0)
+            snprintf(last, sizeof last, "%s", PQgetvalue(r, rows - 1, 0));
+        replayed += rows;
+        PQclear(r);
+        if (rows < SIM_BATCH)
+            break;
+    }
+    double ms = now_ms() - t0;
+    json_t *report = NULL;
+    if (cl_sim_write_json(sim, collect, &out) == CL_OK && out.buf != NULL)
+        report = json_loadb(out.buf, out.len, 0, NULL);
+    if (report == NULL) {
+        svc_error(resp, 500, "internal", "out of memory");
+        goto done;
+    }
+    json_object_set_new(report, "replay",
+                        json_pack("{s:I, s:I, s:o, s:o, s:b, s:i}", "orders",
+                                  (json_int_t)replayed, "limit", (json_int_t)limit, "from",
+                                  from ? json_string(from) : json_null(), "until",
+                                  until ? json_string(until) : json_null(), "include_cancelled",
+                                  cancelled, "elapsed_ms", (int)(ms + 0.5)));
+    svc_ok(resp, 200, report);
+done:
+    free(out.buf);
+    if (pg != NULL)
+        svc_pool_put(pg_pool, pg, svc_pg_broken(pg));
+    cl_sim_free(sim);
+    cl_program_free(p);
+    free(owned);
+}
+
 static const svc_route routes[] = {
     {"GET", "/api/coupons", SVC_ADMIN, list_coupons},
     {"POST", "/api/coupons", SVC_ADMIN, create_coupon},
     {"POST", "/api/coupons/validate", SVC_CUSTOMER, validate},
+    {"POST", "/api/coupons/check", SVC_ADMIN, check_coupon},
+    {"POST", "/api/coupons/evaluate", SVC_ADMIN, evaluate_coupon},
+    {"POST", "/api/coupons/simulate", SVC_ADMIN, simulate},
     {"GET", "/api/coupons/{}", SVC_ADMIN, get_coupon},
     {"PUT", "/api/coupons/{}", SVC_ADMIN, update_coupon},
     {"DELETE", "/api/coupons/{}", SVC_ADMIN, delete_coupon},

@@ -634,16 +634,16 @@ ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 
 def check_char(body):
-    """Luhn mod N over the random part, written independently of couponlib."""
-    n, total, twice = len(ALPHABET), 0, True
-    for ch in reversed(body):
-        v = ALPHABET.index(ch)
-        if twice:
-            v *= 2
-            v = v // n + v % n
-        total += v
-        twice = not twice
-    return ALPHABET[(n - total % n) % n]
+    """The check character over the random part, written independently of
+    couponlib (docs/codes.md): for the default alphabet's 31 symbols, an odd
+    number, the Damm-style check over x * y = (2x + y) mod N, chosen so that
+    the whole code, check character included, folds to 0."""
+    n, x = len(ALPHABET), 0
+    for ch in body:
+        x = (2 * x + ALPHABET.index(ch)) % n
+    want = [c for c in ALPHABET if (2 * x + ALPHABET.index(c)) % n == 0]
+    expect(len(want) == 1, want)
+    return want[0]
 
 
 def csv_rows(text):
@@ -817,6 +817,301 @@ def concurrent_checkouts_redeem_a_generated_code_once():
     expect(sorted(got) == [201] + [409] * 5, got)
     used = {r["code"]: r["uses"] for r in download("E2E_CAMPAIGN", ctx["admin"])}
     expect(used[code] == "1", used[code])
+
+
+# ------------------------------------------------------------------ the console's tools
+
+def recorded_contexts():
+    """The checkout contexts of the placed orders, read from PostgreSQL."""
+    out = subprocess.run(["psql", os.environ["PG_URL"], "-XAtq", "-c",
+                          "SELECT context::text FROM checkout.orders WHERE status = 'placed' "
+                          "ORDER BY id"], capture_output=True, text=True, check=True).stdout
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def simulate(body, token):
+    """POST /api/coupons/simulate, paced: the gateway lets an address run 2 a
+    second (burst 5), and these tests run more than that."""
+    for _ in range(20):
+        st, b = call("POST", "/api/coupons/simulate", body, token)
+        if st != 429:
+            return st, b
+        time.sleep(0.6)
+    return st, b
+
+
+SIM_SOURCE = """currency: USD
+code: E2E_SIM
+name: 7% off over 40.00 on workdays with a card
+when:
+  weekday: workdays
+  cart.subtotal: { gte: "40.00" }
+  payment.method: card
+discount: { percent: 7, max_amount: "15.00" }
+"""
+
+
+@test
+def check_compiles_without_saving_and_puts_errors_on_their_line():
+    adm, _ = login(*ADMIN)
+    ctx["admin"] = adm
+    st, b = call("POST", "/api/coupons/check", {"source": SIM_SOURCE}, adm)
+    expect_status(st, 200, b)
+    expect(b["ok"] and b["code"] == "E2E_SIM" and not b["automatic"], b)
+    names = [(r["name"], r["line"], r["reasons"]) for r in b["requirements"]]
+    expect(names == [("currency", 1, ["CURRENCY"]), ("weekday", 5, ["WEEKDAY"]),
+                     ("cart.subtotal", 6, ["MIN_SUBTOTAL"]), ("payment.method", 7, ["PAYMENT"]),
+                     ("discount", 8, ["ITEMS", "SHIPPING", "MIN_SUBTOTAL"])], names)
+    st, b = call("GET", "/api/coupons/E2E_SIM", token=adm)
+    expect_error(st, b, 404)                                # checked, not saved
+    bad = SIM_SOURCE.replace('{ gte: "40.00" }', '{ gte: "40.001" }')
+    st, b = call("POST", "/api/coupons/check", {"source": bad}, adm)
+    expect_status(st, 200, b)
+    e = b["error"]
+    expect(not b["ok"] and e["line"] == 6 and e["column"] > 1 and e["status"] == "amount" and
+           "6 |" in e["text"], b)
+    st, b = call("POST", "/api/coupons/check", {"source": SIM_SOURCE.replace("USD", "EUR")}, adm)
+    expect(not b["ok"] and b["error"]["status"] == "shop" and "EUR" in b["error"]["message"], b)
+    for body in ({}, {"source": 7}, {"source": SIM_SOURCE, "version": 1}, {"source": "x", "y": 1}):
+        st, b = call("POST", "/api/coupons/check", body, adm)
+        expect_error(st, b, 400)
+
+
+@test
+def evaluate_says_which_requirement_fails_and_the_discount_per_line():
+    adm = ctx["admin"]
+    cart = [{"sku": "KETTLE", "quantity": 2, "unit_price": "30.00", "categories": ["home/kitchen"]},
+            {"sku": "HDMI-1M", "quantity": 1, "unit_price": "9.99", "categories": ["electronics/cables"]}]
+    wed = {"now": "2026-12-02T12:00:00Z", "currency": "USD", "payment": {"method": "card"}, "items": cart}
+    st, b = call("POST", "/api/coupons/evaluate", {"source": SIM_SOURCE, "context": wed}, adm)
+    expect_status(st, 200, b)
+    r = b["result"]
+    expect(r["applicable"] and r["discount"] == "4.90" and b["subtotal"] == "69.99", b)
+    expect(sum(money(x["discount"]) for x in r["lines"]) == 490 and
+           [x["sku"] for x in r["lines"]] == ["KETTLE", "HDMI-1M"], r["lines"])
+    expect(all(q["passed"] for q in b["requirements"]), b["requirements"])
+    sat = dict(wed, now="2026-12-05T12:00:00Z", payment={"method": "paypal"})
+    st, b = call("POST", "/api/coupons/evaluate", {"source": SIM_SOURCE, "context": sat}, adm)
+    failed = {q["name"]: [x["code"] for x in q["reasons"]] for q in b["requirements"] if not q["passed"]}
+    expect(not b["result"]["applicable"] and failed == {"weekday": ["WEEKDAY"],
+                                                        "payment.method": ["PAYMENT"]}, b)
+    # a saved coupon by its code; entered honours the context's codes
+    st, b = call("POST", "/api/coupons/evaluate", {"code": "KITCHEN15", "context": wed, "entered": True}, adm)
+    expect(not b["result"]["applicable"] and
+           [x["code"] for x in b["result"]["reasons"]] == ["CODE_REQUIRED"], b)
+    st, b = call("POST", "/api/coupons/evaluate", {"code": "KITCHEN15", "context": wed}, adm)
+    expect(b["result"]["applicable"] and b["result"]["discount"] == "9.00", b)
+    st, b = call("POST", "/api/coupons/evaluate", {"code": "NO_SUCH", "context": wed}, adm)
+    expect_error(st, b, 404)
+    st, b = call("POST", "/api/coupons/evaluate", {"source": SIM_SOURCE, "context": dict(wed, now="soon")}, adm)
+    expect_error(st, b, 422, "RFC 3339")
+    expect(b["error"]["path"] == "now", b)
+    st, b = call("POST", "/api/coupons/evaluate", {"source": SIM_SOURCE + "bogus: 1\n", "context": wed}, adm)
+    expect_error(st, b, 400)
+    expect(b["error"]["code"] == "compile_error" and b["error"]["line"] == 9, b)
+    # every kind of requirement, a nested all flattened, two conditions on one line
+    nested = """currency: USD
+code: E2E_NESTED
+owner: u-42
+valid: { from: 2026-01-01, until: 2026-12-31 }
+when:
+  all:
+    - { weekday: weekend, cart.quantity: { gte: 2 } }
+    - any: [{ payment.method: paypal }, { user.tags: { any: [vip] } }]
+  category: [home/kitchen]
+discount: { amount: "5.00" }
+limits: { uses: 10, per_user: 1, budget: "50.00" }
+"""
+    st, b = call("POST", "/api/coupons/check", {"source": nested}, adm)
+    got = [(r["name"], r["line"]) for r in b["requirements"]]
+    expect(got == [("currency", 1), ("valid", 4), ("owner", 3), ("weekday", 7), ("cart.quantity", 7),
+                   ("any", 8), ("category", 9), ("limits.uses", 11), ("limits.per_user", 11),
+                   ("limits.budget", 11), ("discount", 10)], got)
+    late = dict(wed, now="2027-01-02T12:00:00Z", user={"id": "u-7"})
+    st, b = call("POST", "/api/coupons/evaluate", {"source": nested, "context": late}, adm)
+    expect_status(st, 200, b)
+    failed = sorted((q["name"], tuple(x["code"] for x in q["reasons"])) for q in b["requirements"]
+                    if not q["passed"])
+    reasons = sorted(x["code"] for x in b["result"]["reasons"])
+    expect(failed == [("any", ("CONDITION",)), ("owner", ("USER",)), ("valid", ("EXPIRED",))] and
+           reasons == ["CONDITION", "EXPIRED", "USER"], (failed, b["result"]["reasons"]))
+    expect(all(q["passed"] for q in b["requirements"] if q["name"] in ("weekday", "cart.quantity")), b)
+    for body in ({"context": wed}, {"source": SIM_SOURCE, "code": "KITCHEN15", "context": wed},
+                 {"source": SIM_SOURCE}, {"source": SIM_SOURCE, "context": []},
+                 {"source": SIM_SOURCE, "context": wed, "entered": "yes"}):
+        st, b = call("POST", "/api/coupons/evaluate", body, adm)
+        expect_error(st, b, 400)
+
+
+def individual_sums(body, contexts):
+    """What evaluating each recorded context alone gives: the figures the
+    simulation's eval view must report."""
+    adm = ctx["admin"]
+    s = {"qualifying": 0, "discount": 0, "shipping_discount": 0, "costs": [], "reasons": {}, "only": {}}
+    for c in contexts:
+        st, b = call("POST", "/api/coupons/evaluate", dict(body, context=c), adm)
+        expect_status(st, 200, b)
+        r = b["result"]
+        if r["applicable"]:
+            s["qualifying"] += 1
+            s["discount"] += money(r["discount"])
+            s["shipping_discount"] += money(r["shipping_discount"])
+            s["costs"].append(money(r["discount"]) + money(r["shipping_discount"]))
+        else:
+            codes = {x["code"] for x in r["reasons"]}
+            for code in codes:
+                s["reasons"][code] = s["reasons"].get(code, 0) + 1
+                if len(codes) == 1:
+                    s["only"][code] = s["only"].get(code, 0) + 1
+    return s
+
+
+@test
+def simulate_equals_the_sum_of_individual_evaluations_on_the_recorded_orders():
+    adm = ctx["admin"]
+    contexts = recorded_contexts()
+    expect(len(contexts) >= 5, f"only {len(contexts)} recorded orders")
+    # the saved coupon whose code the customers entered most, honouring the codes
+    entered = {}
+    for c in contexts:
+        for code in c.get("codes", []):
+            if call("GET", "/api/coupons/" + code, token=adm)[0] == 200:
+                entered[code] = entered.get(code, 0) + 1
+    expect(entered, "no recorded order entered a saved coupon's code")
+    top = max(sorted(entered), key=lambda k: entered[k])
+    for body in ({"source": SIM_SOURCE}, {"code": "KITCHEN15"}, {"code": "WEEKEND"},
+                 {"code": top, "entered": True}):
+        want = individual_sums({k: v for k, v in body.items()}, contexts)
+        st, rep = simulate(body, adm)
+        expect_status(st, 200, rep)
+        e = rep["coupons"][0]["eval"]
+        expect(rep["orders"] == len(contexts) and rep["errors"] == 0 and
+               rep["replay"]["orders"] == len(contexts) and rep["currency"] == "USD", rep)
+        expect(rep["flags"]["eval"] and rep["flags"]["entered"] == bool(body.get("entered")), rep["flags"])
+        got = {"qualifying": e["qualifying"], "discount": money(e["discount"]),
+               "shipping_discount": money(e["shipping_discount"]),
+               "reasons": {r["code"]: r["orders"] for r in e["reasons"]},
+               "only": {r["code"]: r["only"] for r in e["reasons"] if r["only"]}}
+        expect(got == {k: want[k] for k in got}, f"{body}: simulated {got}, evaluated {want}")
+        expect(e["not_qualifying"] == len(contexts) - want["qualifying"], e)
+        expect(money(e["cost"]) == want["discount"] + want["shipping_discount"], e)
+        if body.get("entered"):
+            expect(e["qualifying"] > 0 and e["reasons"] and e["reasons"][0]["code"] == "CODE_REQUIRED", e)
+        if want["costs"]:
+            expect(money(e["min"]) == min(want["costs"]) and money(e["max"]) == max(want["costs"]), e)
+        what = dict(body, source="E2E_SIM") if "source" in body else body
+        print(f"     {what}: {e['qualifying']} of {rep['orders']} orders, cost {e['cost']}")
+    # the sales replayed are the orders' own
+    subtotal = sum(sum(money(i["unit_price"]) * i["quantity"] for i in c["items"]) for c in contexts)
+    expect(money(rep["subtotal"]) == subtotal, rep["subtotal"])
+
+
+@test
+def simulate_windows_views_and_bad_requests():
+    adm = ctx["admin"]
+    n = len(recorded_contexts())
+    today = datetime.datetime.now(datetime.timezone.utc).date()
+    yesterday = (today - datetime.timedelta(days=1)).isoformat()
+    st, rep = simulate({"code": "BANK5", "until": yesterday}, adm)
+    expect_status(st, 200, rep)
+    expect(rep["orders"] == 0 and rep["replay"]["until"] == yesterday, rep)
+    st, rep = simulate({"code": "BANK5", "from": today.isoformat(),
+                                                     "until": today.isoformat()}, adm)
+    expect(rep["orders"] == n, rep)
+    st, rep = simulate({"code": "BANK5", "limit": 3}, adm)
+    expect(rep["orders"] == 3 and rep["replay"]["limit"] == 3, rep)
+    st, all_ = simulate({"code": "BANK5", "include_cancelled": True}, adm)
+    expect(all_["orders"] > n, "no cancelled order was replayed")
+    st, rep = simulate({"code": "WELCOME10", "view": "both"}, adm)
+    expect_status(st, 200, rep)
+    b, e = rep["best"], rep["coupons"][0]
+    expect(rep["flags"]["best"] and rep["flags"]["eval"] and b["orders"] == n and
+           e["best"]["won"] == e["eval"]["qualifying"], rep)
+    for body in ({}, {"code": "BANK5", "source": SIM_SOURCE}, {"code": "BANK5", "view": "all"},
+                 {"code": "BANK5", "limit": 0}, {"code": "BANK5", "limit": 1000001},
+                 {"code": "BANK5", "from": "2026-02-30"}, {"code": "BANK5", "from": "yesterday"},
+                 {"code": "BANK5", "from": "2026-12-02", "until": "2026-12-01"},
+                 {"code": "BANK5", "entered": 1}, {"code": "BANK5", "orders": []}):
+        st, r = simulate(body, adm)
+        expect_error(st, r, 400)
+    st, r = simulate({"code": "NO_SUCH"}, adm)
+    expect_error(st, r, 404)
+    st, r = simulate({"source": "code: [x"}, adm)
+    expect_error(st, r, 400)
+    expect(r["error"]["code"] == "compile_error" and r["error"]["line"] == 1, r)
+
+
+@test
+def the_console_tools_are_for_admins_only():
+    time.sleep(3)           # the simulations' bucket refills (2 a second, burst 5)
+    tok = ctx["alice"]["token"]
+    for method, path, body in (("POST", "/api/coupons/check", {"source": SIM_SOURCE}),
+                               ("POST", "/api/coupons/evaluate", {"source": SIM_SOURCE, "context": {}}),
+                               ("POST", "/api/coupons/simulate", {"source": SIM_SOURCE}),
+                               ("GET", "/api/checkout/stats", None)):
+        st, b = call(method, path, body, tok)
+        expect_error(st, b, 403)
+        st, b = call(method, path, body)
+        expect_error(st, b, 401)
+    st, b = call("GET", "/api/coupons/simulate", token=ctx["admin"])
+    expect_error(st, b, 405)
+
+
+@test
+def stats_count_the_redemptions_of_each_day():
+    adm = ctx["admin"]
+    st, b = call("GET", "/api/checkout/stats?days=7", token=adm)
+    expect_status(st, 200, b)
+    expect(len(b["days"]) == 7 and b["timezone"] == "UTC" and b["coupon"] is None, b)
+    today = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
+    want = subprocess.run(["psql", os.environ["PG_URL"], "-XAtq", "-c",
+                           "SELECT count(*), coalesce(sum(discount + shipping_discount), 0) "
+                           "FROM checkout.redemptions WHERE cancelled_at IS NULL"],
+                          capture_output=True, text=True, check=True).stdout.strip().split("|")
+    expect(b["days"][-1]["date"] == today and b["redemptions"] == int(want[0]) and
+           b["days"][-1]["redemptions"] == int(want[0]) and money(b["days"][-1]["given"]) == int(want[1]), b)
+    expect(all(d["redemptions"] == 0 for d in b["days"][:-1]), b)
+    st, k = call("GET", "/api/checkout/stats?days=1&coupon=kitchen15", token=adm)
+    st, c = call("GET", "/api/coupons/KITCHEN15", token=adm)
+    expect(k["days"][0]["redemptions"] == c["uses"] and k["days"][0]["given"] == c["spent"], (k, c))
+    for q in ("days=0", "days=367", "days=x", "days=", "days=7%00", "coupon=", "coupon=" + "x" * 65,
+              "coupon=KITCHEN15%00" + "x" * 80, "coupon=a%01b"):
+        st, r = call("GET", "/api/checkout/stats?" + q, token=adm)
+        expect_error(st, r, 400)
+
+
+@test
+def the_coupon_list_says_what_is_left_of_each_limit():
+    adm = ctx["admin"]
+    st, b = call("GET", "/api/coupons", token=adm)
+    c = {x["code"]: x for x in b["coupons"]}
+    k = c["KITCHEN15"]
+    expect(k["limits"] == {"uses": 1000, "budget": "5000.00"} and k["uses_left"] == 1000 - k["uses"] and
+           money(k["budget_left"]) == 500000 - money(k["spent"]), k)
+    expect(c["HAPPYHOUR"]["limits"] == {"uses": 500, "per_user": 1} and "budget_left" not in c["HAPPYHOUR"], c["HAPPYHOUR"])
+    expect(c["BANK5"]["limits"] == {} and "uses_left" not in c["BANK5"] and c["BANK5"]["valid"] is None, c["BANK5"])
+
+
+@test
+def the_gateway_serves_the_console_and_rate_limits_simulations():
+    r = S.get(GW + "/console/", timeout=30)
+    expect(r.status_code == 200 and "Coupon console" in r.text and
+           "default-src 'self'" in r.headers.get("Content-Security-Policy", ""), r.headers)
+    r = S.get(GW + "/console/console.css", timeout=30)
+    expect(r.status_code == 200 and r.headers["Content-Type"].startswith("text/css"), r.headers)
+    r = S.get(GW + "/console/nothing.js", timeout=30)
+    expect(r.status_code == 404, r.status_code)
+    adm = ctx["admin"]
+
+    def sim(_):
+        r = requests.post(GW + "/api/coupons/simulate", json={"code": "BANK5", "limit": 1},
+                          headers={"Authorization": "Bearer " + adm}, timeout=60)
+        return r.status_code
+
+    with concurrent.futures.ThreadPoolExecutor(12) as ex:
+        got = list(ex.map(sim, range(12)))
+    expect(429 in got and 200 in got and set(got) <= {200, 429}, got)
+    time.sleep(3)           # the bucket refills for whatever comes next
 
 
 @test
