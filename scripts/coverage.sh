@@ -33,7 +33,7 @@ find "$dir" -name '*.gcda' -delete
 status=0
 # Every test but the services' and the bindings', and time-symbols, which
 # checks the shared library's imports (gcov's runtime adds its own).
-skip=(--no-suite services --no-suite python --no-suite node)
+skip=(--no-suite services --no-suite reliability --no-suite python --no-suite node)
 mapfile -t tests < <(meson test -C "$dir" --list "${skip[@]}" 2>/dev/null |
                      sed -n 's|^[^ ]* / ||p' | grep -vx time-symbols)
 meson test -C "$dir" --num-processes 2 "${tests[@]}" >"$dir/coverage-tests.log" 2>&1 ||

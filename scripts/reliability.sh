@@ -4,7 +4,7 @@
 #
 #   scripts/reliability.sh                 the quick form (what the test command runs)
 #   scripts/reliability.sh --full          the long form: the sizes and figures of
-#                                          docs/RELIABILITY.md (about 15 minutes here)
+#                                          docs/RELIABILITY.md (26 minutes on 2 busy cores)
 #   scripts/reliability.sh --full --only load_figures,fuzzing_every_endpoint_finds_no_fault
 #   scripts/reliability.sh --skip NAME,... leave parts out
 #

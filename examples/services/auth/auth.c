@@ -80,6 +80,17 @@ static bool normal_email(const char *in, char *out, size_t size)
     return true;
 }
 
+/* The characters of a UTF-8 string (jansson's strings are valid UTF-8):
+ * its bytes that do not continue a character. The API's lengths count
+ * characters, as JSON Schema's minLength does. */
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
 static bool iso_date(const char *s)
 {
     if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
@@ -152,7 +163,7 @@ static void do_register(svc_req *req, svc_resp *resp)
     char em[256];
     if (!chk.failed && !normal_email(email, em, sizeof em))
         svc_check_fail(&chk, "\"email\" is not an email address");
-    if (!chk.failed && strlen(pw) < 8)
+    if (!chk.failed && utf8_chars(pw) < 8)
         svc_check_fail(&chk, "\"password\" must have at least 8 characters");
     if (!chk.failed && bday != NULL && !iso_date(bday))
         svc_check_fail(&chk, "\"birthday\" must be a date YYYY-MM-DD");

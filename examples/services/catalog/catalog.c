@@ -108,7 +108,8 @@ static bool path_ok(const char *s)
     return seg > 0;
 }
 
-/* Keys MongoDB would refuse or read as operators. */
+/* Keys MongoDB would refuse or read as operators, and arrays in arrays,
+ * which FerretDB (the catalog store here) does not store. */
 static bool attrs_ok(const json_t *v, int depth, char *why, size_t size)
 {
     if (depth > 8) {
@@ -131,6 +132,10 @@ static bool attrs_ok(const json_t *v, int depth, char *why, size_t size)
         size_t i;
         json_t *x;
         json_array_foreach(v, i, x) {
+            if (json_is_array(x)) {
+                snprintf(why, size, "\"attributes\" may not hold an array in an array");
+                return false;
+            }
             if (!attrs_ok(x, depth + 1, why, size))
                 return false;
         }

@@ -787,7 +787,6 @@ def the_cart_store_down_refuses_cleanly_and_loses_nothing():
     users = new_users(40, "rk")
     fill_carts(users)
     results, lock = {}, threading.Lock()
-    down = threading.Event()
     during = []
 
     def shopper(i):
@@ -797,7 +796,9 @@ def the_cart_store_down_refuses_cleanly_and_loses_nothing():
         attempts, first, st, b = definitive(u, body, key, time.time() + 120)
         with lock:
             results[i] = (attempts, first, st, b)
-            if down.is_set() and first != 201:
+            # only the outage refuses a first attempt (the shopper's last
+            # attempt may well come after the carts are back)
+            if first != 201:
                 during.append(first)
 
     with concurrent.futures.ThreadPoolExecutor(4) as ex:
@@ -805,7 +806,6 @@ def the_cart_store_down_refuses_cleanly_and_loses_nothing():
         while len(results) < len(users) // 4:
             time.sleep(0.01)
         stop_redis("redis")
-        down.set()
         # while the carts are away: the cart answers 503, and so do
         # validation and checkout, which need it; nothing else is touched
         probe = new_users(1, "rk")[0]
@@ -820,10 +820,10 @@ def the_cart_store_down_refuses_cleanly_and_loses_nothing():
         expect(st == 200, "the catalog does not need the carts")
         time.sleep(1.0)
         system("up", env={"CL_SEED": "0"})
-        down.clear()
         for f in futs:
             f.result()
     expect(all(r[2] == 201 for r in results.values()), f"{[r[2] for r in results.values()]}")
+    expect(all(st in (0, 502, 503) for st in during), f"first answers in the outage: {during}")
     for i, u in enumerate(users):
         n = int(one(f"SELECT count(*) FROM checkout.orders WHERE user_id = '{u.sub}'"))
         expect(n == 1, f"{u.sub}: {n} orders")
@@ -1108,7 +1108,7 @@ def guessing_codes_is_rate_limited():
     finally:
         reload_gateway()
     figure("attacks_rate_limit", **{k.rsplit("/", 1)[1]: v for k, v in got.items()},
-           guesses_per_s_per_address=20 * 10)
+           guesses_per_s_per_address=20 + 10)
     print(f"     validate {got['/api/coupons/validate']['passed']}/{got['/api/coupons/validate']['sent']} "
           f"and checkout {got['/api/checkout']['passed']}/{got['/api/checkout']['sent']} passed a burst of guesses")
 
@@ -1192,6 +1192,42 @@ def pgbench(conns, secs):
             "transactions": len(lat)}
 
 
+class Waits:
+    """What the shop's busy PostgreSQL backends wait on, sampled from
+    pg_stat_activity every 0.1 s or so while the block runs: the share of
+    each wait event (wait_event_type:wait_event, "running" for none) over
+    all the samples."""
+
+    def __enter__(self):
+        self.counts, self.samples, self.stop = {}, 0, threading.Event()
+        self.t = threading.Thread(target=self.run, daemon=True)
+        self.t.start()
+        return self
+
+    def run(self):
+        q = ("SELECT coalesce(wait_event_type || ':' || wait_event, 'running'), count(*) "
+             "FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' "
+             "AND pid <> pg_backend_pid() GROUP BY 1")
+        while not self.stop.is_set():
+            try:
+                rows = sql(q)
+            except (RuntimeError, subprocess.TimeoutExpired):
+                rows = []
+            if rows:
+                self.samples += 1
+            for ev, n in rows:
+                self.counts[ev] = self.counts.get(ev, 0) + int(n)
+            self.stop.wait(0.1)
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.t.join()
+
+    def shares(self):
+        total = sum(self.counts.values()) or 1
+        return {k: round(v / total, 3) for k, v in sorted(self.counts.items(), key=lambda x: -x[1])}
+
+
 @test
 def load_figures():
     secs, conns = P["load_secs"], 16
@@ -1211,8 +1247,9 @@ def load_figures():
         static = wrk("static", GW, conns, secs, {})
         validate = wrk("validate", GW, conns, secs, {
             "WRK_TOKEN": v.token, "WRK_BODY": json.dumps({"codes": [code, f"NOPE{RUN}"]})})
-        checkout = wrk("checkout", GW, conns, secs, {
-            "WRK_TOKENS": tokens, "WRK_BODY": json.dumps({"codes": [code], "payment": {"method": "paypal"}})})
+        with Waits() as waits:
+            checkout = wrk("checkout", GW, conns, secs, {
+                "WRK_TOKENS": tokens, "WRK_BODY": json.dumps({"codes": [code], "payment": {"method": "paypal"}})})
         pg = pgbench(conns, secs)
     finally:
         os.unlink(tokens)
@@ -1228,6 +1265,7 @@ def load_figures():
            validate=dict(rps=round(validate["rps"]), p50_ms=validate["p50_us"] / 1e3, p99_ms=validate["p99_us"] / 1e3),
            checkout=dict(rps=round(checkout["rps"]), p50_ms=checkout["p50_us"] / 1e3, p99_ms=checkout["p99_us"] / 1e3),
            pgbench_simple_update=dict(tps=round(pg["rps"]), p50_ms=pg["p50_us"] / 1e3, p99_ms=pg["p99_us"] / 1e3),
+           checkout_backend_waits=dict(samples=waits.samples, shares=waits.shares()),
            ratios=dict(validate_rps_to_static=r(validate["rps"], static["rps"]),
                        checkout_rps_to_static=r(checkout["rps"], static["rps"]),
                        validate_rps_to_pgbench=r(validate["rps"], pg["rps"]),
@@ -1240,7 +1278,8 @@ def load_figures():
     print(f"     static {f['static']['rps']}/s p99 {f['static']['p99_ms']} ms; validate "
           f"{f['validate']['rps']}/s p99 {f['validate']['p99_ms']} ms; checkout {f['checkout']['rps']}/s "
           f"p99 {f['checkout']['p99_ms']} ms; pgbench {f['pgbench_simple_update']['tps']} tps p99 "
-          f"{f['pgbench_simple_update']['p99_ms']} ms (load {f['loadavg_before'][0]})")
+          f"{f['pgbench_simple_update']['p99_ms']} ms (load {f['loadavg_before'][0]}); checkout backends "
+          f"waited on {', '.join(f'{k} {v:.0%}' for k, v in list(waits.shares().items())[:3])}")
 
 
 # ------------------------------------------------------------------ fuzzing
@@ -1288,6 +1327,26 @@ def fuzzing_every_endpoint_finds_no_fault():
     figure("fuzzing", **out)
     print("     schemathesis: " + ", ".join(f"{v['cases']} cases as {k}" for k, v in out.items()) +
           "; every check passed (no 5xx, responses as documented)")
+
+
+@test
+def what_fuzzing_found_stays_fixed():
+    # schemathesis (seed 177285919): a password of fewer than 8 characters
+    # but 8 bytes or more (here 5 two-byte characters) was accepted at
+    # registration; JSON Schema's minLength counts characters
+    for pw, want in (("\u00e9" * 5, 400), ("\u00e9" * 7 + "a", 201), ("\u20ac" * 3, 400)):
+        st, b, _ = call("POST", "/api/auth/register",
+                        {"email": f"{name('pw').lower()}@rel.example", "password": pw})
+        expect(st == want, f"a password of {len(pw)} characters, {len(pw.encode())} bytes: {st} {b}")
+    # schemathesis (seed 592188943): a product attribute holding an array in
+    # an array, which FerretDB does not store, answered 503
+    sku = f"FZ{RUN}"
+    for attrs, want in (({"a": [[], [1]]}, 400), ({"a": [1, {"b": [[2]]}]}, 400), ({"a": [1, {"b": [2]}]}, 200)):
+        st, b, _ = call("PUT", f"/api/catalog/products/{sku}", {"name": "x", "price": "1.00", "attributes": attrs},
+                        ctx["admin"])
+        expect(st == want and (want == 200 or "array in an array" in b["error"]["message"]),
+               f"attributes {attrs}: {st} {b}")
+    print("     passwords are counted in characters, not bytes; arrays in arrays are refused (400)")
 
 
 @test

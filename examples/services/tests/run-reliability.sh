@@ -33,9 +33,32 @@ if [ "${CL_SKIP_DEPS:-0}" != 1 ]; then
     scripts/deps.sh reliability || { echo "0 passed, 1 failed"; exit 1; }
 fi
 
-trap 'scripts/system.sh down >/dev/null 2>&1 || true' EXIT
+# meson ends a test that runs out of time with SIGTERM and, half a second
+# later, SIGKILL to its process group: too soon for the trap below to stop
+# the servers, and PostgreSQL, Redis and NGINX run as daemons outside the
+# group. A watchdog in a session of its own stops them when this script is
+# gone without having done so (its mark, next to the state directory, is
+# still there); a later run removes the marks of earlier ones first, so that
+# no old watchdog can stop the new run's system.
+rm -f "$CL_STATE".running.*
+mark=$CL_STATE.running.$$
+mkdir -p "$(dirname "$CL_STATE")"
+: >"$mark"
+setsid bash -c 'while [ -e "$1" ] && kill -0 "$2" 2>/dev/null; do sleep 1; done
+                [ -e "$1" ] && { scripts/system.sh down; rm -f "$1"; }' \
+    watchdog "$mark" $$ </dev/null >/dev/null 2>&1 &
+trap 'scripts/system.sh down >/dev/null 2>&1 || true; rm -f "$mark"' EXIT
 scripts/system.sh down >/dev/null 2>&1 || true
 rm -rf "$CL_STATE"
+# Another system on these ports (another build's or checkout's run of this
+# suite) would answer in place of ours: refuse to start rather than test it.
+for off in $(seq 0 99); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$((CL_PORT_BASE + off))") 2>/dev/null; then
+        echo "port $((CL_PORT_BASE + off)) (CL_PORT_BASE + $off) is in use: another system runs there"
+        echo "0 passed, 1 failed"
+        exit 1
+    fi
+done
 
 if ! CL_SKIP_DEPS=${CL_SKIP_DEPS:-0} scripts/system.sh up; then
     echo "the system did not come up; logs:"
