@@ -25,6 +25,104 @@ struct clnode_hold {
     char *str = nullptr;
     ~clnode_hold() { free(p); delete[] str; }
 };
+
+/* A result as one flat array of primitives, read straight from the
+ * cl_result_* accessors; index.js (resultsOf, choiceOf) makes the objects
+ * of SPEC sections 5 and 6 of it. V8 makes an array of a C array in one
+ * call and object literals in JavaScript cheaply, where setting properties
+ * one by one through the API is slow, and a JSON round trip slower still.
+ *
+ *   outcome:  code, applicable, discount, shipping_discount,
+ *             nlines, (index, sku, discount) * nlines,
+ *             nreasons, (reason, message, line) * nreasons
+ *   eval:     count, outcome * count
+ *   best:     napplied, nrejected, discount, shipping_discount, subtotal,
+ *             shipping, total, outcome * napplied,
+ *             (code, nreasons, (reason, message, line) * nreasons) * nrejected
+ *
+ * Amounts are decimal strings with the currency's decimals; reasons are
+ * cl_reason numbers; a line 0 means none. */
+#include <vector>
+
+namespace {
+
+struct clnode_values {
+    v8::Isolate *iso;
+    const char *currency;
+    std::vector<v8::Local<v8::Value>> v;
+
+    void num(double x) { v.push_back(v8::Number::New(iso, x)); }
+    void boolean(bool b) { v.push_back(v8::Boolean::New(iso, b)); }
+    void str(const char *s) {
+        v.push_back(v8::String::NewFromUtf8(iso, s ? s : "").ToLocalChecked());
+    }
+    void amount(int64_t minor) {
+        char buf[48];
+        size_t n = cl_amount_format(minor, currency, buf, sizeof buf);
+        v.push_back(v8::String::NewFromOneByte(iso, (const uint8_t *) buf,
+                                               v8::NewStringType::kNormal, (int) n).ToLocalChecked());
+    }
+    void reasons(const cl_result *res, size_t i) {
+        size_t n = cl_result_reason_count(res, i);
+        num((double) n);
+        for (size_t j = 0; j < n; j++) {
+            num(cl_result_reason(res, i, j));
+            str(cl_result_reason_message(res, i, j));
+            num(cl_result_reason_line(res, i, j));
+        }
+    }
+    void outcome(const cl_result *res, const cl_context *ctx, size_t i) {
+        str(cl_result_code(res, i));
+        boolean(cl_result_applicable(res, i));
+        amount(cl_result_discount(res, i));
+        amount(cl_result_shipping_discount(res, i));
+        size_t n = cl_result_line_count(res, i);
+        num((double) n);
+        for (size_t j = 0; j < n; j++) {
+            size_t index = 0;
+            int64_t discount = 0;
+            cl_result_line(res, i, j, &index, &discount);
+            num((double) index);
+            str(cl_context_item_sku(ctx, index));
+            amount(discount);
+        }
+        reasons(res, i);
+    }
+};
+
+v8::Local<v8::Value> clnode_view_values(const clnode_view &view)
+{
+    clnode_values out;
+    out.iso = v8::Isolate::GetCurrent();
+    out.currency = cl_result_currency(view.res);
+    if (out.currency == NULL)
+        out.currency = "";
+    const cl_result *res = view.res;
+    size_t count = cl_result_count(res);
+    out.v.reserve(64);
+    if (!view.best) {
+        out.num((double) count);
+        for (size_t i = 0; i < count; i++)
+            out.outcome(res, view.ctx, i);
+    } else {
+        size_t rejected = cl_result_rejected_count(res);
+        out.num((double) count);
+        out.num((double) rejected);
+        static const cl_total totals[] = {CL_TOTAL_DISCOUNT, CL_TOTAL_SHIPPING_DISCOUNT,
+                                          CL_TOTAL_SUBTOTAL, CL_TOTAL_SHIPPING, CL_TOTAL_TOTAL};
+        for (cl_total t : totals)
+            out.amount(cl_result_total(res, t));
+        for (size_t i = 0; i < count; i++)
+            out.outcome(res, view.ctx, i);
+        for (size_t i = count; i < count + rejected; i++) {
+            out.str(cl_result_code(res, i));
+            out.reasons(res, i);
+        }
+    }
+    return v8::Array::New(out.iso, out.v.data(), out.v.size());
+}
+
+}  // namespace
 %}
 
 /* Text in: a string (UTF-8), a Buffer / Uint8Array (its bytes, unchanged), or
@@ -104,6 +202,13 @@ struct clnode_hold {
   free($1.data);
 }
 
+/* A result out: the flat array of clnode_view_values(). */
+%typemap(out) clnode_view {
+  if ($1.res == NULL || $1.ctx == NULL)
+    SWIG_exception_fail(SWIG_ValueError, "expected a result and its context");
+  $result = clnode_view_values($1);
+}
+
 /* Everything of the header but what takes a callback or an out-parameter:
  * those are reached through the helpers. */
 %ignore cl_env_new;
@@ -141,4 +246,5 @@ cl_env *clnode_env_new(void) { return cl_env_new(NULL, NULL); }
 
 %ignore clnode_text;
 %ignore clnode_bytes;
+%ignore clnode_view;
 %include "clnode.h"

@@ -208,6 +208,102 @@ function contextText(context, what) {
 }
 
 // ---------------------------------------------------------------------------
+// Prepared contexts
+// ---------------------------------------------------------------------------
+
+function freeContext(c) {
+  native.cl_context_free(c.ctx);
+  native.cl_env_free(c.env);
+}
+
+const contextRegistry = new FinalizationRegistry(freeContext);
+let contextHandle;  // a Context's native cl_context, for Catalog and Simulation
+
+/**
+ * A checkout context kept in native form, parsed once: evaluate it any
+ * number of times, against any number of catalogs, without converting it
+ * again. new Context(data) with a plain object (SPEC section 3), its JSON
+ * text or a Buffer of it; new Context() is empty until fill(). options:
+ * { limits, tzdir } as for Catalog.compile (they bound the parse and name
+ * the time zone directory). close() frees it at once (else the garbage
+ * collector does).
+ */
+class Context {
+  #c;      // { env, ctx }, null once closed
+  #err;
+
+  constructor(data, options) {
+    const env = makeEnv(options, 'Context');
+    const ctx = native.cl_context_new(env);
+    if (ctx === null) {
+      native.cl_env_free(env);
+      throw statusError(CouponlibError, native.CL_ENOMEM, 'Context');
+    }
+    this.#c = { env, ctx };
+    this.#err = new native.cl_error();
+    contextRegistry.register(this, this.#c, this);
+    if (data !== undefined) this.fill(data);
+  }
+
+  #ctx() {
+    const c = this.#c;
+    if (c === null) throw new Error('couponlib: this context is closed');
+    return c.ctx;
+  }
+
+  /**
+   * Clears the context and fills it from a plain object, JSON (or YAML)
+   * text or a Buffer, in the shape of SPEC section 3. A malformed one is a
+   * ContextError with its line, column and path; the context is then left
+   * empty.
+   */
+  fill(data) {
+    const ctx = this.#ctx();
+    const text = contextText(data, 'Context');
+    if (native.cl_context_parse(ctx, text, this.#err) !== native.CL_OK) {
+      throw errorFrom(ContextError, this.#err, text);
+    }
+  }
+
+  /** Empties the context (no now, no currency, no items). */
+  clear() {
+    native.cl_context_clear(this.#ctx());
+  }
+
+  /** Number of cart lines. */
+  get size() {
+    return native.cl_context_item_count(this.#ctx());
+  }
+
+  /** The currency, or null when the context has none. */
+  get currency() {
+    return native.cl_context_currency(this.#ctx()) || null;
+  }
+
+  /** Frees the context now; using it afterwards throws. */
+  close() {
+    const c = this.#c;
+    if (c === null) return;
+    this.#c = null;
+    contextRegistry.unregister(this);
+    freeContext(c);
+  }
+
+  /** Whether close() was called. */
+  get closed() {
+    return this.#c === null;
+  }
+
+  static {
+    contextHandle = (context) => context.#ctx();
+  }
+}
+
+if (typeof Symbol.dispose === 'symbol') {
+  Context.prototype[Symbol.dispose] = Context.prototype.close;
+}
+
+// ---------------------------------------------------------------------------
 // Catalog
 // ---------------------------------------------------------------------------
 
@@ -366,15 +462,13 @@ class Catalog {
     const flags = opts.entered ? native.CL_EVAL_ENTERED : 0;
     let indexes = null;
     if (opts.only !== undefined) indexes = this.#indexes(opts.only);
-    this.#parse(h, context, 'evaluate');
+    const ctx = this.#context(h, context, 'evaluate');
     const err = this.#err;
     const res = indexes === null
-      ? native.clnode_eval(h.vm, h.prog, h.ctx, flags, err)
-      : native.clnode_eval_some(h.vm, h.prog, h.ctx, indexes, flags, err);
+      ? native.clnode_eval(h.vm, h.prog, ctx, flags, err)
+      : native.clnode_eval_some(h.vm, h.prog, ctx, indexes, flags, err);
     if (res === null) throw errorFrom(EvaluationError, err, null);
-    const results = JSON.parse(native.clnode_result_json(res));
-    for (const r of results) nameLines(h.ctx, r);
-    return results;
+    return resultsOf(native.clnode_result_view(res, ctx, 0));
   }
 
   /**
@@ -389,13 +483,11 @@ class Catalog {
       throw new TypeError('best: indexed must be a boolean');
     }
     const h = this.#handle();
-    this.#parse(h, context, 'best');
-    const res = native.clnode_best_flags(h.vm, h.prog, h.ctx,
+    const ctx = this.#context(h, context, 'best');
+    const res = native.clnode_best_flags(h.vm, h.prog, ctx,
       opts.indexed ? native.CL_BEST_INDEXED : 0, this.#err);
     if (res === null) throw errorFrom(EvaluationError, this.#err, null);
-    const choice = JSON.parse(native.clnode_result_json(res));
-    for (const r of choice.applied) nameLines(h.ctx, r);
-    return choice;
+    return choiceOf(native.clnode_result_view(res, ctx, 1));
   }
 
   #indexes(only) {
@@ -408,11 +500,15 @@ class Catalog {
     });
   }
 
-  #parse(h, context, what) {
+  // The native context to evaluate: a prepared Context's own, or the
+  // catalog's scratch context filled from an object or text.
+  #context(h, context, what) {
+    if (context instanceof Context) return contextHandle(context);
     const text = contextText(context, what);
     if (native.cl_context_parse(h.ctx, text, this.#err) !== native.CL_OK) {
       throw errorFrom(ContextError, this.#err, text);
     }
+    return h.ctx;
   }
 
   /**
@@ -551,13 +647,20 @@ class Simulation {
   }
 
   /**
-   * Counts one order: a plain object (SPEC section 3), its JSON text, or a
-   * Buffer of it. A refused order (malformed, in another currency, or whose
+   * Counts one order: a plain object (SPEC section 3), its JSON text, a
+   * Buffer of it, or a prepared Context. A refused order (malformed, in another currency, or whose
    * evaluation fails) is counted among the errors and throws its
    * ContextError or EvaluationError; nothing else changes.
    */
   add(order) {
     const sim = this.#sim();
+    if (order instanceof Context) {
+      const err = this.#err;
+      if (native.cl_sim_add(sim, contextHandle(order), err) !== native.CL_OK) {
+        throw errorFrom(err.source === '<context>' ? ContextError : EvaluationError, err, null);
+      }
+      return;
+    }
     let text;
     if (typeof order === 'string') text = order;
     else if (isBytes(order)) text = asBuffer(order);
@@ -726,11 +829,61 @@ function loadBytes(env, bytes, file, err) {
   return e;
 }
 
-// Gives each line of a result its SKU (SPEC section 5: index, sku,
-// discount), from the context it was evaluated on.
-function nameLines(ctx, result) {
-  result.lines = result.lines.map((l) => (l.sku !== undefined ? l
-    : { index: l.index, sku: native.cl_context_item_sku(ctx, l.index), discount: l.discount }));
+// ---------------------------------------------------------------------------
+// Results: objects from the flat arrays of clnode_result_view (couponlib.i
+// tells their layout), in the shapes of SPEC sections 5 and 6
+// ---------------------------------------------------------------------------
+
+// The reasons at v[k...] (their count first) into list; the next index.
+function readReasons(v, k, list) {
+  const n = v[k++];
+  for (let j = 0; j < n; j++) {
+    const line = v[k + 2];
+    list.push(line === 0 ? { code: reasonCodes[v[k]], message: v[k + 1] }
+      : { code: reasonCodes[v[k]], message: v[k + 1], line });
+    k += 3;
+  }
+  return k;
+}
+
+// One coupon's outcome at v[k...] pushed to out; the next index.
+function readOutcome(v, k, out) {
+  const lines = [];
+  const reasons = [];
+  const r = { code: v[k], applicable: v[k + 1], discount: v[k + 2], shipping_discount: v[k + 3],
+    lines, reasons };
+  k += 4;
+  const n = v[k++];
+  for (let j = 0; j < n; j++) {
+    lines.push({ index: v[k], sku: v[k + 1], discount: v[k + 2] });
+    k += 3;
+  }
+  out.push(r);
+  return readReasons(v, k, reasons);
+}
+
+function resultsOf(v) {
+  const results = [];
+  const n = v[0];
+  let k = 1;
+  for (let i = 0; i < n; i++) k = readOutcome(v, k, results);
+  return results;
+}
+
+function choiceOf(v) {
+  const napplied = v[0];
+  const nrejected = v[1];
+  const applied = [];
+  const rejected = [];
+  let k = 7;
+  for (let i = 0; i < napplied; i++) k = readOutcome(v, k, applied);
+  for (let i = 0; i < nrejected; i++) {
+    const reasons = [];
+    rejected.push({ code: v[k], reasons });
+    k = readReasons(v, k + 1, reasons);
+  }
+  return { coupons: applied.map((r) => r.code), discount: v[2], shipping_discount: v[3],
+    subtotal: v[4], shipping: v[5], total: v[6], applied, rejected };
 }
 
 function couponInfo(prog, i) {
@@ -783,6 +936,7 @@ const reasonCodes = Object.freeze(
 module.exports = {
   version: native.cl_version(),
   Catalog,
+  Context,
   Simulation,
   CouponlibError,
   CompileError,

@@ -188,6 +188,12 @@ const cl_result *clnode_best_flags(cl_vm *vm, const cl_program *prog, const cl_c
     return outcome(st, res, err);
 }
 
+clnode_view clnode_result_view(const cl_result *res, const cl_context *ctx, int best)
+{
+    clnode_view v = {res, ctx, best};
+    return v;
+}
+
 /* ------------------------------------------------------------------------
  * Simulations
  * ------------------------------------------------------------------------ */

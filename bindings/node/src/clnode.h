@@ -58,6 +58,20 @@ const cl_result *clnode_best(cl_vm *vm, const cl_program *prog, const cl_context
 const cl_result *clnode_best_flags(cl_vm *vm, const cl_program *prog, const cl_context *ctx,
                                    unsigned flags, cl_error *err);
 
+/* A result to hand to JavaScript as objects (the typemap of couponlib.i
+ * builds them straight from the cl_result_* accessors, in the shapes of
+ * SPEC sections 5 and 6, without JSON between). ctx is the context the
+ * result was evaluated on (for the lines' SKUs); best: a cl_vm_best()
+ * choice, else the array of a cl_vm_eval(). */
+typedef struct clnode_view {
+    const cl_result *res;
+    const cl_context *ctx;
+    int best;
+} clnode_view;
+
+/* Packs its arguments (res NULL: the typemap throws). */
+clnode_view clnode_result_view(const cl_result *res, const cl_context *ctx, int best);
+
 /* The report of cl_sim_write_json() (docs/simulation.md). */
 clnode_text clnode_sim_json(const cl_sim *sim);
 
