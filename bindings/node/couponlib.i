@@ -25,6 +25,159 @@ struct clnode_hold {
     char *str = nullptr;
     ~clnode_hold() { free(p); delete[] str; }
 };
+
+/* A result as one flat array of primitives, read straight from the
+ * cl_result_* accessors; index.js (resultsOf, choiceOf) makes the objects
+ * of SPEC sections 5 and 6 of it. Every call into V8's API costs, a string
+ * most (~100 ns), where JavaScript slices a string in a few: so the array
+ * holds numbers, and the text is one string (element 0) that each text
+ * value is a slice of. A value that is not ASCII (whose slice would not be
+ * at its byte offsets) is a string of its own.
+ *
+ *   text:     a string: start, end (a slice of element 0); or the
+ *             string itself, 0
+ *   outcome:  code (text), applicable (0/1), discount (text),
+ *             shipping_discount (text),
+ *             nlines, (index, sku (text), discount (text)) * nlines
+ *             (without the sku under CLNODE_VIEW_NO_SKUS),
+ *             nreasons, (reason, message (text), line) * nreasons
+ *   eval:     text, count, outcome * count
+ *   best:     text, napplied, nrejected, discount, shipping_discount,
+ *             subtotal, shipping, total (5 texts), outcome * napplied,
+ *             (code (text), nreasons, (reason, message, line) * nreasons)
+ *             * nrejected
+ *
+ * Amounts are decimal strings with the currency's decimals; reasons are
+ * cl_reason numbers; a line 0 means none. */
+#include <string>
+#include <vector>
+
+namespace {
+
+struct clnode_values {
+    v8::Isolate *iso;
+    const char *currency;
+    bool skus;      /* the lines' SKUs (else JavaScript has them) */
+    std::string text;
+    std::vector<v8::Local<v8::Value>> v;
+
+    int exponent;   /* the currency's decimals */
+
+    /* Counts, indexes and offsets are small integers: Smis, which V8
+     * makes without allocating (Number::New allocates a heap number). */
+    void num(size_t x) {
+        v.push_back(x <= INT32_MAX ? v8::Local<v8::Value>(v8::Integer::New(iso, (int32_t) x))
+                                   : v8::Local<v8::Value>(v8::Number::New(iso, (double) x)));
+    }
+    void span(size_t from) {
+        num(from);
+        num(text.size());
+    }
+    void str(const char *s) {
+        if (s == NULL)
+            s = "";
+        size_t n = 0;
+        bool ascii = true;
+        for (; s[n] != '\0'; n++)
+            ascii = ascii && (unsigned char) s[n] < 0x80;
+        if (ascii) {
+            size_t from = text.size();
+            text.append(s, n);
+            span(from);
+        } else {
+            v.push_back(v8::String::NewFromUtf8(iso, s, v8::NewStringType::kNormal, (int) n).ToLocalChecked());
+            num(0);
+        }
+    }
+    /* minor with exactly the currency's decimals, as cl_amount_format()
+     * writes it, without looking the currency up for each amount. */
+    void amount(int64_t minor) {
+        char tmp[48];
+        size_t len = 0;
+        uint64_t mag = minor < 0 ? (uint64_t) 0 - (uint64_t) minor : (uint64_t) minor;
+        for (int k = 0; k <= exponent || mag != 0; k++) {
+            if (k == exponent && exponent > 0)
+                tmp[len++] = '.';
+            tmp[len++] = (char) ('0' + mag % 10);
+            mag /= 10;
+        }
+        if (minor < 0)
+            tmp[len++] = '-';
+        size_t from = text.size();
+        for (size_t i = len; i > 0; i--)
+            text.push_back(tmp[i - 1]);
+        span(from);
+    }
+    void reasons(const cl_result *res, size_t i) {
+        size_t n = cl_result_reason_count(res, i);
+        num(n);
+        for (size_t j = 0; j < n; j++) {
+            num((size_t) cl_result_reason(res, i, j));
+            str(cl_result_reason_message(res, i, j));
+            num(cl_result_reason_line(res, i, j));
+        }
+    }
+    void outcome(const cl_result *res, const cl_context *ctx, size_t i) {
+        str(cl_result_code(res, i));
+        num(cl_result_applicable(res, i) ? 1 : 0);
+        amount(cl_result_discount(res, i));
+        amount(cl_result_shipping_discount(res, i));
+        size_t n = cl_result_line_count(res, i);
+        num(n);
+        for (size_t j = 0; j < n; j++) {
+            size_t index = 0;
+            int64_t discount = 0;
+            cl_result_line(res, i, j, &index, &discount);
+            num(index);
+            if (skus)
+                str(cl_context_item_sku(ctx, index));
+            amount(discount);
+        }
+        reasons(res, i);
+    }
+};
+
+v8::Local<v8::Value> clnode_view_values(const clnode_view &view)
+{
+    clnode_values out;
+    out.iso = v8::Isolate::GetCurrent();
+    out.currency = cl_result_currency(view.res);
+    if (out.currency == NULL)
+        out.currency = "";
+    out.exponent = cl_currency_exponent(out.currency);
+    if (out.exponent < 0)
+        out.exponent = 2;   /* as cl_amount_format() */
+    const cl_result *res = view.res;
+    size_t count = cl_result_count(res);
+    out.skus = !(view.flags & CLNODE_VIEW_NO_SKUS);
+    out.v.reserve(96);
+    out.text.reserve(256);
+    out.v.push_back(v8::Undefined(out.iso));   /* the text, once made */
+    if (!(view.flags & CLNODE_VIEW_BEST)) {
+        out.num(count);
+        for (size_t i = 0; i < count; i++)
+            out.outcome(res, view.ctx, i);
+    } else {
+        size_t rejected = cl_result_rejected_count(res);
+        out.num(count);
+        out.num(rejected);
+        static const cl_total totals[] = {CL_TOTAL_DISCOUNT, CL_TOTAL_SHIPPING_DISCOUNT,
+                                          CL_TOTAL_SUBTOTAL, CL_TOTAL_SHIPPING, CL_TOTAL_TOTAL};
+        for (cl_total t : totals)
+            out.amount(cl_result_total(res, t));
+        for (size_t i = 0; i < count; i++)
+            out.outcome(res, view.ctx, i);
+        for (size_t i = count; i < count + rejected; i++) {
+            out.str(cl_result_code(res, i));
+            out.reasons(res, i);
+        }
+    }
+    out.v[0] = v8::String::NewFromOneByte(out.iso, (const uint8_t *) out.text.data(),
+                                          v8::NewStringType::kNormal, (int) out.text.size()).ToLocalChecked();
+    return v8::Array::New(out.iso, out.v.data(), out.v.size());
+}
+
+}  // namespace
 %}
 
 /* Text in: a string (UTF-8), a Buffer / Uint8Array (its bytes, unchanged), or
@@ -104,6 +257,15 @@ struct clnode_hold {
   free($1.data);
 }
 
+/* A result out: the flat array of clnode_view_values(); null when there is
+ * none (the evaluation failed: its cl_error tells why). */
+%typemap(out) clnode_view {
+  if ($1.res == NULL || $1.ctx == NULL)
+    $result = SWIGV8_NULL();
+  else
+    $result = clnode_view_values($1);
+}
+
 /* Everything of the header but what takes a callback or an out-parameter:
  * those are reached through the helpers. */
 %ignore cl_env_new;
@@ -141,4 +303,5 @@ cl_env *clnode_env_new(void) { return cl_env_new(NULL, NULL); }
 
 %ignore clnode_text;
 %ignore clnode_bytes;
+%ignore clnode_view;
 %include "clnode.h"

@@ -10,8 +10,9 @@ export const version: string;
 /** An amount: a decimal string ("12.50") or an integer of major units. */
 export type Amount = string | number;
 
-/** A checkout (SPEC section 3). `now`, `currency` and `items` are required. */
-export interface Context {
+/** A checkout as a plain object (SPEC section 3). `now`, `currency` and
+ * `items` are required. (A prepared, native one is a `Context`.) */
+export interface ContextObject {
   /** The instant of the checkout, RFC 3339: "2026-11-28T15:30:00Z". */
   now: string;
   /** The store's IANA time zone. */
@@ -151,8 +152,29 @@ export interface BestOptions {
   indexed?: boolean;
 }
 
-/** A context: a plain object, or its JSON or YAML text. */
-export type ContextInput = Context | string | Uint8Array;
+/** A context: a plain object, its JSON or YAML text, or a prepared Context. */
+export type ContextInput = ContextObject | string | Uint8Array | Context;
+
+/**
+ * A checkout context parsed once into native form: evaluate it any number
+ * of times, against any number of catalogs, without converting it again.
+ */
+export class Context {
+  /** Empty without data (then fill()); a ContextError when data is malformed. */
+  constructor(data?: ContextObject | string | Uint8Array, options?: CatalogOptions);
+  /** Clears the context and fills it again; on a ContextError it is left empty. */
+  fill(data: ContextObject | string | Uint8Array): void;
+  /** Empties it (no now, no currency, no items). */
+  clear(): void;
+  /** Number of cart lines. */
+  readonly size: number;
+  /** The currency, or null when it has none. */
+  readonly currency: string | null;
+  readonly closed: boolean;
+  /** Frees the context now; using it afterwards throws. */
+  close(): void;
+  [Symbol.dispose](): void;
+}
 
 /** An order of a simulation: a checkout context, its JSON text or a Buffer. */
 export type Order = ContextInput;
@@ -318,8 +340,12 @@ export class Catalog {
   coupon(code: string): CouponInfo | undefined;
   /** One result per coupon (or per code of options.only). */
   evaluate(context: ContextInput, options?: EvaluateOptions): CouponResult[];
+  /** evaluate() as the JSON text the C library writes (SPEC section 5). */
+  evaluateJson(context: ContextInput, options?: EvaluateOptions): string;
   /** The best combination of the automatic coupons and the entered codes. */
   best(context: ContextInput, options?: BestOptions): Choice;
+  /** best() as the JSON text the C library writes (SPEC section 6). */
+  bestJson(context: ContextInput, options?: BestOptions): string;
   /** The catalog as bytes, portable and checksummed, for Catalog.load(). */
   save(): Buffer;
   /** The bytecode listing. */

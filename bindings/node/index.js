@@ -208,6 +208,120 @@ function contextText(context, what) {
 }
 
 // ---------------------------------------------------------------------------
+// Prepared contexts
+// ---------------------------------------------------------------------------
+
+function freeContext(c) {
+  native.cl_context_free(c.ctx);
+  native.cl_env_free(c.env);
+}
+
+const contextRegistry = new FinalizationRegistry(freeContext);
+let contextHandle;  // a Context's native cl_context, for Catalog and Simulation
+let contextSkus;    // a Context's SKUs, for Catalog
+
+/**
+ * A checkout context kept in native form, parsed once: evaluate it any
+ * number of times, against any number of catalogs, without converting it
+ * again. new Context(data) with a plain object (SPEC section 3), its JSON
+ * text or a Buffer of it; new Context() is empty until fill(). options:
+ * { limits, tzdir } as for Catalog.compile (they bound the parse and name
+ * the time zone directory). close() frees it at once (else the garbage
+ * collector does).
+ */
+class Context {
+  #c;      // { env, ctx }, null once closed
+  #err;
+  #skus = null;   // the lines' SKUs, read once for the results, until changed
+
+  constructor(data, options) {
+    const env = makeEnv(options, 'Context');
+    const ctx = native.cl_context_new(env);
+    if (ctx === null) {
+      native.cl_env_free(env);
+      throw statusError(CouponlibError, native.CL_ENOMEM, 'Context');
+    }
+    this.#c = { env, ctx };
+    this.#err = new native.cl_error();
+    contextRegistry.register(this, this.#c, this);
+    if (data !== undefined) this.fill(data);
+  }
+
+  #ctx() {
+    const c = this.#c;
+    if (c === null) throw new Error('couponlib: this context is closed');
+    return c.ctx;
+  }
+
+  /**
+   * Clears the context and fills it from a plain object, JSON (or YAML)
+   * text or a Buffer, in the shape of SPEC section 3. A malformed one is a
+   * ContextError with its line, column and path; the context is then left
+   * empty.
+   */
+  fill(data) {
+    const ctx = this.#ctx();
+    this.#skus = null;
+    const text = contextText(data, 'Context');
+    if (native.cl_context_parse(ctx, text, this.#err) !== native.CL_OK) {
+      throw errorFrom(ContextError, this.#err, text);
+    }
+  }
+
+  /** Empties the context (no now, no currency, no items). */
+  clear() {
+    const ctx = this.#ctx();
+    this.#skus = null;
+    native.cl_context_clear(ctx);
+  }
+
+  /** Number of cart lines. */
+  get size() {
+    return native.cl_context_item_count(this.#ctx());
+  }
+
+  /** The currency, or null when the context has none. */
+  get currency() {
+    return native.cl_context_currency(this.#ctx()) || null;
+  }
+
+  /** Frees the context now; using it afterwards throws. */
+  close() {
+    const c = this.#c;
+    if (c === null) return;
+    this.#c = null;
+    contextRegistry.unregister(this);
+    freeContext(c);
+  }
+
+  /** Whether close() was called. */
+  get closed() {
+    return this.#c === null;
+  }
+
+  // The SKUs of the lines, as results name them.
+  #skuList() {
+    if (this.#skus === null) {
+      const ctx = this.#ctx();
+      const n = native.cl_context_item_count(ctx);
+      const skus = new Array(n);
+      for (let i = 0; i < n; i++) skus[i] = native.cl_context_item_sku(ctx, i);
+      this.#skus = skus;
+    }
+    return this.#skus;
+  }
+
+  static {
+    contextHandle = (context) => context.#ctx();
+    contextSkus = (context) => context.#skuList();
+  }
+}
+
+if (typeof Symbol.dispose === 'symbol') {
+  Context.prototype[Symbol.dispose] = Context.prototype.close;
+}
+
+// ---------------------------------------------------------------------------
 // Catalog
 // ---------------------------------------------------------------------------
 
@@ -358,23 +472,27 @@ class Catalog {
    * evaluated as if its code had been entered, unless options.entered.
    */
   evaluate(context, options) {
-    const opts = checkOptions(options, EVALUATE_KEYS, 'evaluate');
-    const h = this.#handle();
-    if (opts.entered !== undefined && typeof opts.entered !== 'boolean') {
-      throw new TypeError('evaluate: entered must be a boolean');
-    }
-    const flags = opts.entered ? native.CL_EVAL_ENTERED : 0;
-    let indexes = null;
-    if (opts.only !== undefined) indexes = this.#indexes(opts.only);
-    this.#parse(h, context, 'evaluate');
-    const err = this.#err;
+    const { ctx, skus, view, flags, indexes } = this.#prepare(context, options, 'evaluate', true);
+    const h = this.#h;
+    const v = indexes === null
+      ? native.clnode_eval_view(h.vm, h.prog, ctx, flags, view, this.#err)
+      : native.clnode_eval_some_view(h.vm, h.prog, ctx, indexes, flags, view, this.#err);
+    if (v === null) throw errorFrom(EvaluationError, this.#err, null);
+    return resultsOf(v, skus);
+  }
+
+  /**
+   * evaluate() giving the JSON text the C library writes (SPEC section 5),
+   * for services that pass JSON through.
+   */
+  evaluateJson(context, options) {
+    const { ctx, flags, indexes } = this.#prepare(context, options, 'evaluateJson', true);
+    const h = this.#h;
     const res = indexes === null
-      ? native.clnode_eval(h.vm, h.prog, h.ctx, flags, err)
-      : native.clnode_eval_some(h.vm, h.prog, h.ctx, indexes, flags, err);
-    if (res === null) throw errorFrom(EvaluationError, err, null);
-    const results = JSON.parse(native.clnode_result_json(res));
-    for (const r of results) nameLines(h.ctx, r);
-    return results;
+      ? native.clnode_eval(h.vm, h.prog, ctx, flags, this.#err)
+      : native.clnode_eval_some(h.vm, h.prog, ctx, indexes, flags, this.#err);
+    if (res === null) throw errorFrom(EvaluationError, this.#err, null);
+    return native.clnode_result_json(res);
   }
 
   /**
@@ -384,35 +502,58 @@ class Catalog {
    * same choice and totals, but those coupons are not listed in rejected.
    */
   best(context, options) {
-    const opts = checkOptions(options, BEST_KEYS, 'best');
-    if (opts.indexed !== undefined && typeof opts.indexed !== 'boolean') {
-      throw new TypeError('best: indexed must be a boolean');
-    }
-    const h = this.#handle();
-    this.#parse(h, context, 'best');
-    const res = native.clnode_best_flags(h.vm, h.prog, h.ctx,
-      opts.indexed ? native.CL_BEST_INDEXED : 0, this.#err);
+    const { ctx, skus, view, flags } = this.#prepare(context, options, 'best', false);
+    const h = this.#h;
+    const v = native.clnode_best_view(h.vm, h.prog, ctx, flags, view, this.#err);
+    if (v === null) throw errorFrom(EvaluationError, this.#err, null);
+    return choiceOf(v, skus);
+  }
+
+  /** best() giving the JSON text the C library writes (SPEC section 6). */
+  bestJson(context, options) {
+    const { ctx, flags } = this.#prepare(context, options, 'bestJson', false);
+    const h = this.#h;
+    const res = native.clnode_best_flags(h.vm, h.prog, ctx, flags, this.#err);
     if (res === null) throw errorFrom(EvaluationError, this.#err, null);
-    const choice = JSON.parse(native.clnode_result_json(res));
-    for (const r of choice.applied) nameLines(h.ctx, r);
-    return choice;
+    return native.clnode_result_json(res);
   }
 
-  #indexes(only) {
-    if (!Array.isArray(only)) throw new TypeError('evaluate: only must be an array of codes');
-    return only.map((code) => {
-      if (typeof code !== 'string') throw new TypeError('evaluate: only must be an array of codes');
-      const i = code.includes('\0') ? -1 : native.cl_program_find(this.#h.prog, code);
-      if (i < 0) throw new RangeError(`evaluate: no coupon "${code}" in this catalog`);
-      return i;
-    });
-  }
-
-  #parse(h, context, what) {
+  // What an evaluation (each: evaluate, else best) needs: the options
+  // checked, the native context (a Context's own, or the catalog's scratch
+  // context filled from an object or text), and the lines' SKUs when the
+  // Context has them (view tells the native layer to leave them out).
+  #prepare(context, options, what, each) {
+    const h = this.#handle();
+    let flags = 0;
+    let indexes = null;
+    if (options !== undefined) {
+      const opts = checkOptions(options, each ? EVALUATE_KEYS : BEST_KEYS, what);
+      const flag = each ? 'entered' : 'indexed';
+      if (opts[flag] !== undefined && typeof opts[flag] !== 'boolean') {
+        throw new TypeError(`${what}: ${flag} must be a boolean`);
+      }
+      if (opts[flag]) flags = each ? native.CL_EVAL_ENTERED : native.CL_BEST_INDEXED;
+      if (each && opts.only !== undefined) indexes = this.#indexes(opts.only, what);
+    }
+    if (context instanceof Context) {
+      return { ctx: contextHandle(context), skus: contextSkus(context), view: native.CLNODE_VIEW_NO_SKUS,
+        flags, indexes };
+    }
     const text = contextText(context, what);
     if (native.cl_context_parse(h.ctx, text, this.#err) !== native.CL_OK) {
       throw errorFrom(ContextError, this.#err, text);
     }
+    return { ctx: h.ctx, skus: null, view: 0, flags, indexes };
+  }
+
+  #indexes(only, what) {
+    if (!Array.isArray(only)) throw new TypeError(`${what}: only must be an array of codes`);
+    return only.map((code) => {
+      if (typeof code !== 'string') throw new TypeError(`${what}: only must be an array of codes`);
+      const i = code.includes('\0') ? -1 : native.cl_program_find(this.#h.prog, code);
+      if (i < 0) throw new RangeError(`${what}: no coupon "${code}" in this catalog`);
+      return i;
+    });
   }
 
   /**
@@ -551,13 +692,20 @@ class Simulation {
   }
 
   /**
-   * Counts one order: a plain object (SPEC section 3), its JSON text, or a
-   * Buffer of it. A refused order (malformed, in another currency, or whose
+   * Counts one order: a plain object (SPEC section 3), its JSON text, a
+   * Buffer of it, or a prepared Context. A refused order (malformed, in another currency, or whose
    * evaluation fails) is counted among the errors and throws its
    * ContextError or EvaluationError; nothing else changes.
    */
   add(order) {
     const sim = this.#sim();
+    if (order instanceof Context) {
+      const err = this.#err;
+      if (native.cl_sim_add(sim, contextHandle(order), err) !== native.CL_OK) {
+        throw errorFrom(err.source === '<context>' ? ContextError : EvaluationError, err, null);
+      }
+      return;
+    }
     let text;
     if (typeof order === 'string') text = order;
     else if (isBytes(order)) text = asBuffer(order);
@@ -726,11 +874,76 @@ function loadBytes(env, bytes, file, err) {
   return e;
 }
 
-// Gives each line of a result its SKU (SPEC section 5: index, sku,
-// discount), from the context it was evaluated on.
-function nameLines(ctx, result) {
-  result.lines = result.lines.map((l) => (l.sku !== undefined ? l
-    : { index: l.index, sku: native.cl_context_item_sku(ctx, l.index), discount: l.discount }));
+// ---------------------------------------------------------------------------
+// Results: objects from the flat arrays of clnode_result_view (couponlib.i
+// tells their layout), in the shapes of SPEC sections 5 and 6
+// ---------------------------------------------------------------------------
+
+// A text value at v[k], v[k + 1]: a slice of the text (v[0]), or a
+// string of its own.
+function textAt(v, k) {
+  const a = v[k];
+  return typeof a === 'number' ? v[0].slice(a, v[k + 1]) : a;
+}
+
+// The reasons at v[k...] (their count first) into list; the next index.
+function readReasons(v, k, list) {
+  const n = v[k++];
+  for (let j = 0; j < n; j++) {
+    const line = v[k + 3];
+    list.push(line === 0 ? { code: reasonCodes[v[k]], message: textAt(v, k + 1) }
+      : { code: reasonCodes[v[k]], message: textAt(v, k + 1), line });
+    k += 4;
+  }
+  return k;
+}
+
+// One coupon's outcome at v[k...] pushed to out; the next index. skus: the
+// lines' SKUs when v leaves them out, else null.
+function readOutcome(v, k, out, skus) {
+  const lines = [];
+  const reasons = [];
+  const r = { code: textAt(v, k), applicable: v[k + 2] === 1, discount: textAt(v, k + 3),
+    shipping_discount: textAt(v, k + 5), lines, reasons };
+  k += 7;
+  const n = v[k++];
+  if (skus === null) {
+    for (let j = 0; j < n; j++) {
+      lines.push({ index: v[k], sku: textAt(v, k + 1), discount: textAt(v, k + 3) });
+      k += 5;
+    }
+  } else {
+    for (let j = 0; j < n; j++) {
+      lines.push({ index: v[k], sku: skus[v[k]], discount: textAt(v, k + 1) });
+      k += 3;
+    }
+  }
+  out.push(r);
+  return readReasons(v, k, reasons);
+}
+
+function resultsOf(v, skus) {
+  const results = [];
+  const n = v[1];
+  let k = 2;
+  for (let i = 0; i < n; i++) k = readOutcome(v, k, results, skus);
+  return results;
+}
+
+function choiceOf(v, skus) {
+  const napplied = v[1];
+  const nrejected = v[2];
+  const applied = [];
+  const rejected = [];
+  let k = 13;
+  for (let i = 0; i < napplied; i++) k = readOutcome(v, k, applied, skus);
+  for (let i = 0; i < nrejected; i++) {
+    const reasons = [];
+    rejected.push({ code: textAt(v, k), reasons });
+    k = readReasons(v, k + 2, reasons);
+  }
+  return { coupons: applied.map((r) => r.code), discount: textAt(v, 3), shipping_discount: textAt(v, 5),
+    subtotal: textAt(v, 7), shipping: textAt(v, 9), total: textAt(v, 11), applied, rejected };
 }
 
 function couponInfo(prog, i) {
@@ -783,6 +996,7 @@ const reasonCodes = Object.freeze(
 module.exports = {
   version: native.cl_version(),
   Catalog,
+  Context,
   Simulation,
   CouponlibError,
   CompileError,

@@ -2,7 +2,7 @@
 // cart, with the reasons the rest do not apply. Type-checked (tsc --strict)
 // and run by the tests.
 import {
-  Catalog, CompileError, ContextError, CouponlibError, Simulation, type Choice, type Context,
+  Catalog, CompileError, Context, ContextError, CouponlibError, Simulation, type Choice, type ContextObject,
   type CouponResult, type ReasonCode, type SimulationReport, formatAmount,
 } from 'couponlib';
 
@@ -21,7 +21,7 @@ coupons:
     discount: { amount: "5.00" }
 `;
 
-function checkout(catalog: Catalog, context: Context): Choice {
+function checkout(catalog: Catalog, context: ContextObject | Context): Choice {
   const choice = catalog.best(context);
   for (const r of choice.rejected) {
     const why: ReasonCode[] = r.reasons.map((x) => x.code);
@@ -31,7 +31,7 @@ function checkout(catalog: Catalog, context: Context): Choice {
 }
 
 const catalog: Catalog = Catalog.compile({ source, name: 'spring.yaml' });
-const context: Context = {
+const context: ContextObject = {
   now: '2026-04-11T09:00:00+02:00',
   currency: 'EUR',
   codes: ['SPRING15', 'FIVER', 'BOGUS'],
@@ -52,6 +52,14 @@ restored.close();
 const perCoupon: CouponResult[] = catalog.evaluate(context, { only: ['FIVER'] });
 console.log(`FIVER alone: ${perCoupon[0].applicable ? perCoupon[0].discount : 'does not apply'}`);
 
+// A context prepared once (parsed into native form), for many evaluations.
+const prepared = new Context(context);
+const again = checkout(catalog, prepared);
+const json: string = catalog.evaluateJson(prepared, { only: ['FIVER'] });
+console.log(`prepared: -${again.discount} on ${prepared.size} lines in ${prepared.currency}, ` +
+            `FIVER ${JSON.parse(json)[0].discount}`);
+prepared.close();
+
 try {
   Catalog.compile('currency: EUR\ncode: X\ndiscount: { percnt: 10 }\n');
 } catch (e) {
@@ -66,7 +74,7 @@ try {
 }
 
 // What the coupons would have cost on past orders (docs/simulation.md).
-const history: Context[] = [context, { ...context, codes: ['FIVER'] }, { ...context, codes: [] }];
+const history: ContextObject[] = [context, { ...context, codes: ['FIVER'] }, { ...context, codes: [] }];
 const report: SimulationReport = catalog.simulate(history);
 const fiver = report.coupons.find((c) => c.code === 'FIVER');
 console.log(`${report.orders} past orders: ${report.best?.discounted} discounted, cost ${report.best?.cost}; ` +

@@ -188,6 +188,32 @@ const cl_result *clnode_best_flags(cl_vm *vm, const cl_program *prog, const cl_c
     return outcome(st, res, err);
 }
 
+clnode_view clnode_result_view(const cl_result *res, const cl_context *ctx, int flags)
+{
+    clnode_view v = {res, ctx, flags};
+    return v;
+}
+
+clnode_view clnode_eval_view(cl_vm *vm, const cl_program *prog, const cl_context *ctx,
+                             unsigned flags, int view, cl_error *err)
+{
+    return clnode_result_view(clnode_eval(vm, prog, ctx, flags, err), ctx, view);
+}
+
+clnode_view clnode_eval_some_view(cl_vm *vm, const cl_program *prog, const cl_context *ctx,
+                                  const size_t *indexes, size_t n, unsigned flags, int view,
+                                  cl_error *err)
+{
+    return clnode_result_view(clnode_eval_some(vm, prog, ctx, indexes, n, flags, err), ctx, view);
+}
+
+clnode_view clnode_best_view(cl_vm *vm, const cl_program *prog, const cl_context *ctx,
+                             unsigned flags, int view, cl_error *err)
+{
+    return clnode_result_view(clnode_best_flags(vm, prog, ctx, flags, err), ctx,
+                              view | CLNODE_VIEW_BEST);
+}
+
 /* ------------------------------------------------------------------------
  * Simulations
  * ------------------------------------------------------------------------ */

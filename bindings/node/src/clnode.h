@@ -58,6 +58,37 @@ const cl_result *clnode_best(cl_vm *vm, const cl_program *prog, const cl_context
 const cl_result *clnode_best_flags(cl_vm *vm, const cl_program *prog, const cl_context *ctx,
                                    unsigned flags, cl_error *err);
 
+/* A result to hand to JavaScript (the typemap of couponlib.i makes an
+ * array of its values straight from the cl_result_* accessors, of which
+ * index.js makes the objects of SPEC sections 5 and 6, without JSON
+ * between). ctx is the context the result was evaluated on (for the lines'
+ * SKUs); flags are CLNODE_VIEW_*. */
+typedef struct clnode_view {
+    const cl_result *res;
+    const cl_context *ctx;
+    int flags;  /* CLNODE_VIEW_* */
+} clnode_view;
+
+enum {
+    CLNODE_VIEW_BEST = 1,     /* a cl_vm_best() choice, else cl_vm_eval() results */
+    CLNODE_VIEW_NO_SKUS = 2   /* leave the lines' SKUs out (the caller has them) */
+};
+
+/* Packs its arguments (res NULL: the typemap gives null). */
+clnode_view clnode_result_view(const cl_result *res, const cl_context *ctx, int flags);
+
+/* clnode_eval(), clnode_eval_some() and clnode_best_flags() giving the view
+ * of their result (with view flags: CLNODE_VIEW_NO_SKUS), or one whose res
+ * is NULL with *err filled. One call from JavaScript, and no wrapper object
+ * made for the result pointer. */
+clnode_view clnode_eval_view(cl_vm *vm, const cl_program *prog, const cl_context *ctx,
+                             unsigned flags, int view, cl_error *err);
+clnode_view clnode_eval_some_view(cl_vm *vm, const cl_program *prog, const cl_context *ctx,
+                                  const size_t *indexes, size_t n, unsigned flags, int view,
+                                  cl_error *err);
+clnode_view clnode_best_view(cl_vm *vm, const cl_program *prog, const cl_context *ctx,
+                             unsigned flags, int view, cl_error *err);
+
 /* The report of cl_sim_write_json() (docs/simulation.md). */
 clnode_text clnode_sim_json(const cl_sim *sim);
 

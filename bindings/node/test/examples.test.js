@@ -82,6 +82,8 @@ test('the TypeScript example type-checks with --strict and runs', () => {
     'applied FIVER + SPRING15: -11.14, total 34.76',
     'restored 2 coupons: SPRING15, FIVER',
     'FIVER alone: 5.00',
+    'not applied: BOGUS (UNKNOWN_CODE)',
+    'prepared: -11.14 on 2 lines in EUR, FIVER 5.00',
     'unknown-key at 3:13',
     'currency at currency',
     '3 past orders: 2 discounted, cost 16.14; FIVER alone 3 times, won 2',
@@ -95,21 +97,22 @@ test('type errors in code using the binding are caught', () => {
   const { types } = typescript();
   const dir = project();
   fs.writeFileSync(path.join(dir, 'wrong.ts'), `
-import { Catalog, type Context } from 'couponlib';
+import { Catalog, Context, type ContextObject } from 'couponlib';
 const c = Catalog.compile('code: A', { limits: { stepz: 5 } });
-const ctx: Context = { now: '2026-01-01T00:00:00Z', currency: 'USD', items: [{ sku: 'A', quantity: 1 }] };
+const ctx: ContextObject = { now: '2026-01-01T00:00:00Z', currency: 'USD', items: [{ sku: 'A', quantity: 1 }] };
 const cents: number = c.best(ctx).discount;
 c.evaluate(ctx, { entered: 'yes' });
 new Catalog();
 const cost: number = c.simulate([ctx], { strict: true }).best!.cost;
-export { cents, cost };
+const prepared = new Context(5);
+export { cents, cost, prepared };
 `);
   tsconfig(dir, types, ['wrong.ts'], true);
   const r = tsc(dir);
   assert.notEqual(r.status, 0);
   const lines = r.stdout.split('\n').filter((l) => l.startsWith('wrong.ts('));
   const at = lines.map((l) => /^wrong\.ts\((\d+),\d+\): error (TS\d+)/.exec(l).slice(1, 3).join(' '));
-  assert.deepEqual(at, ['3 TS2561', '4 TS2741', '5 TS2322', '6 TS2322', '7 TS2673', '8 TS2322'], r.stdout);
+  assert.deepEqual(at, ['3 TS2561', '4 TS2741', '5 TS2322', '6 TS2322', '7 TS2673', '8 TS2322', '9 TS2345'], r.stdout);
   fs.rmSync(dir, { recursive: true });
 });
 

@@ -7,6 +7,11 @@
 //   for (const c of file.cases) c.run();  // throws an AssertionError listing what differs
 //   file.close();
 //
+// loadTestFile(path, { prepared: true }) runs every case on a prepared
+// couponlib.Context made of its text (one per case, evaluated and closed),
+// with the same expectations, errors included. A case of `cases` also
+// carries its context's text (c.context) for comparisons of its own.
+//
 // The test file is read with the `yaml` package (failsafe schema: every
 // scalar is text, as the library's own loader sees it). A case's context is
 // handed to the library as the YAML text it was written in, padded so that
@@ -28,7 +33,7 @@ const COMPILE_ERROR_KEYS = ['name', 'source', 'error'];
 
 class MalformedTestFile extends Error {}
 
-function loadTestFile(file) {
+function loadTestFile(file, { prepared = false } = {}) {
   const text = fs.readFileSync(file, 'utf8');
   const lines = new YAML.LineCounter();
   const doc = YAML.parseDocument(text, { schema: 'failsafe', lineCounter: lines, prettyErrors: false });
@@ -131,8 +136,10 @@ function loadTestFile(file) {
       const currency = ctxValue && typeof ctxValue.currency === 'string' ? ctxValue.currency : '';
       out.cases.push({
         name: c.get('name') || `case ${i + 1}`,
+        context: ctxText,
         run() {
           runCase(out.catalog, ctxText, currency, {
+            prepared,
             expect: expect && expect.toJSON(),
             best: best && best.toJSON(),
             contextError: contextError && contextError.toJSON(),
@@ -148,7 +155,7 @@ function loadTestFile(file) {
 // One case
 // ---------------------------------------------------------------------------
 
-function runCase(catalog, ctxText, currency, { expect, best, contextError }) {
+function runCase(catalog, text, currency, { prepared, expect, best, contextError }) {
   const notes = [];
   const evaluate = (fn) => {
     try {
@@ -158,14 +165,37 @@ function runCase(catalog, ctxText, currency, { expect, best, contextError }) {
       return e;
     }
   };
+  // The context: the text itself, or a Context made of it (whose
+  // ContextError, thrown by the constructor, is the case's).
+  let ctx = text;
+  let failure = null;
+  if (prepared) {
+    try {
+      ctx = new couponlib.Context(text);
+    } catch (e) {
+      failure = e;
+    }
+  }
+  const on = (method) => {
+    if (failure !== null) throw failure;
+    return catalog[method](ctx);
+  };
+  try {
+    return runCaseOn(on, currency, { expect, best, contextError }, notes, evaluate);
+  } finally {
+    if (ctx instanceof couponlib.Context) ctx.close();
+  }
+}
+
+function runCaseOn(on, currency, { expect, best, contextError }, notes, evaluate) {
   if (contextError) {
-    const r = evaluate(() => catalog.evaluate(ctxText));
+    const r = evaluate(() => on('evaluate'));
     if (!(r instanceof couponlib.ContextError)) notes.push('context: expected an error, but it parsed');
     else compareError(notes, contextError, r);
     return verdict(notes);
   }
   if (expect) {
-    const r = evaluate(() => catalog.evaluate(ctxText));
+    const r = evaluate(() => on('evaluate'));
     if (r instanceof couponlib.ContextError) {
       notes.push(`context:${r.line}:${r.column}: ${r.detail} (at ${r.path})`);
       return verdict(notes);
@@ -174,7 +204,7 @@ function runCase(catalog, ctxText, currency, { expect, best, contextError }) {
     else compareExpect(notes, expect, r, currency);
   }
   if (best) {
-    const r = evaluate(() => catalog.best(ctxText));
+    const r = evaluate(() => on('best'));
     if (r instanceof couponlib.ContextError) {
       notes.push(`context:${r.line}:${r.column}: ${r.detail} (at ${r.path})`);
       return verdict(notes);
@@ -184,7 +214,7 @@ function runCase(catalog, ctxText, currency, { expect, best, contextError }) {
   }
   if (!expect && !best) {
     // A case with a context only: it must at least parse.
-    const r = evaluate(() => catalog.evaluate(ctxText));
+    const r = evaluate(() => on('evaluate'));
     if (r instanceof Error) notes.push(`context:${r.line}:${r.column}: ${r.detail} (at ${r.path})`);
   }
   return verdict(notes);
