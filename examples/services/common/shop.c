@@ -128,30 +128,6 @@ void shop_catalog_release(shop_catalog *c)
  * Saved programs in Redis
  * ------------------------------------------------------------------------ */
 
-typedef struct text {
-    char *buf;
-    size_t len, cap;
-} text;
-
-static int append(void *ud, const char *buf, size_t len)
-{
-    text *t = ud;
-    if (t->len + len + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 1024;
-        while (cap < t->len + len + 1)
-            cap *= 2;
-        char *nb = realloc(t->buf, cap);
-        if (nb == NULL)
-            return 1;
-        t->buf = nb;
-        t->cap = cap;
-    }
-    memcpy(t->buf + t->len, buf, len);
-    t->len += len;
-    t->buf[t->len] = '\0';
-    return 0;
-}
-
 /* The Redis key of a coupon version's saved program; the library's version
  * is part of it, so an upgrade never loads an older format. */
 static void cache_key(char *out, size_t size, const char *key, const char *version)
@@ -164,11 +140,11 @@ void shop_cache_put(const char *key, const char *version, const cl_program *prog
     redisContext *rc = redis ? svc_pool_get(redis) : NULL;
     if (rc == NULL)
         return;
-    text t = {0};
+    svc_text t = {0};
     char k[200], ttl[24];
     cache_key(k, sizeof k, key, version);
     snprintf(ttl, sizeof ttl, "%ld", cache_ttl);
-    if (cl_program_save(prog, append, &t) == CL_OK && t.buf != NULL) {
+    if (cl_program_save(prog, svc_text_append, &t) == CL_OK && t.buf != NULL) {
         redisReply *r = svc_redis(rc, "SET %s %b EX %s", k, t.buf, t.len, ttl);
         if (r)
             freeReplyObject(r);
@@ -803,9 +779,9 @@ bool shop_reasons_masked(const json_t *reasons)
 
 json_t *shop_result_json(const cl_result *res)
 {
-    text t = {0};
+    svc_text t = {0};
     json_t *v = NULL;
-    if (cl_result_write_json(res, append, &t) == CL_OK && t.buf != NULL)
+    if (cl_result_write_json(res, svc_text_append, &t) == CL_OK && t.buf != NULL)
         v = json_loadb(t.buf, t.len, 0, NULL);
     free(t.buf);
     return v;

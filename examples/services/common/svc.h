@@ -167,6 +167,14 @@ void svc_unavailable(svc_resp *resp, const char *what, const char *detail);
 
 void svc_log(const char *fmt, ...) SVC_PRINTF(1, 2);
 
+/* A growing text, and a cl_write_fn-shaped writer that appends to it: 0, or
+ * 1 when out of memory. The text stays NUL-terminated; free(buf) frees it. */
+typedef struct svc_text {
+    char *buf;
+    size_t len, cap;
+} svc_text;
+int svc_text_append(void *ud, const char *buf, size_t len);
+
 /* ------------------------------------------------------------------------
  * Fault injection (the reliability tests)
  * ------------------------------------------------------------------------ */

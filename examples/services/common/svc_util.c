@@ -702,3 +702,22 @@ char *svc_json_text(const json_t *v)
 {
     return json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
 }
+
+int svc_text_append(void *ud, const char *buf, size_t len)
+{
+    svc_text *t = ud;
+    if (t->len + len + 1 > t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 1024;
+        while (cap < t->len + len + 1)
+            cap *= 2;
+        char *nb = realloc(t->buf, cap);
+        if (nb == NULL)
+            return 1;
+        t->buf = nb;
+        t->cap = cap;
+    }
+    memcpy(t->buf + t->len, buf, len);
+    t->len += len;
+    t->buf[t->len] = '\0';
+    return 0;
+}

@@ -480,33 +480,9 @@ static void list_versions(svc_req *req, svc_resp *resp)
  * Generated codes
  * ------------------------------------------------------------------------ */
 
-typedef struct codebuf {
-    char *buf;
-    size_t len, cap;
-} codebuf;
-
-static int collect(void *ud, const char *buf, size_t len)
-{
-    codebuf *b = ud;
-    if (b->len + len + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 65536;
-        while (cap < b->len + len + 1)
-            cap *= 2;
-        char *nb = realloc(b->buf, cap);
-        if (nb == NULL)
-            return 1;
-        b->buf = nb;
-        b->cap = cap;
-    }
-    memcpy(b->buf + b->len, buf, len);
-    b->len += len;
-    b->buf[b->len] = '\0';
-    return 0;
-}
-
 /* The codes of b (one per line) as a PostgreSQL text[] literal: the codes
  * are drawn from [0-9A-Z] and the prefix from [A-Z0-9_-], so no quoting. */
-static char *codes_array(const codebuf *b)
+static char *codes_array(const svc_text *b)
 {
     char *out = malloc(b->len + 3), *o = out;
     if (out == NULL)
@@ -561,9 +537,10 @@ static int insert_codes(PGconn *pg, const cl_code_spec *spec, long long count, c
 {
     long long need = count;
     for (int round = 0; need > 0 && round < 8; round++) {
-        codebuf b = {0};
+        svc_text b = {0};
         cl_error err;
-        if (cl_codes_generate(shop_env(), spec, (size_t)need, collect, &b, &err) != CL_OK) {
+        if (cl_codes_generate(shop_env(), spec, (size_t)need, svc_text_append, &b, &err) !=
+            CL_OK) {
             free(b.buf);
             svc_error(resp, 400, "bad_request", "%s", err.message);
             return 2;
@@ -729,14 +706,15 @@ static void download_codes(svc_req *req, svc_resp *resp)
     } else if (PQntuples(c) == 0) {
         svc_error(resp, 404, "not_found", "no such coupon");
     } else {
-        codebuf out = {0};
+        svc_text out = {0};
         static const char head[] = "code,batch,uses,max_uses\r\n";
-        int bad = collect(&out, head, sizeof head - 1);
+        int bad = svc_text_append(&out, head, sizeof head - 1);
         for (int i = 0; !bad && i < PQntuples(r); i++) {
             char line[200];
             int n = snprintf(line, sizeof line, "%s,%s,%s,%s\r\n", PQgetvalue(r, i, 0),
                              PQgetvalue(r, i, 1), PQgetvalue(r, i, 2), PQgetvalue(r, i, 3));
-            bad = n < 0 || (size_t)n >= sizeof line || collect(&out, line, (size_t)n);
+            bad = n < 0 || (size_t)n >= sizeof line ||
+                  svc_text_append(&out, line, (size_t)n);
         }
         if (bad) {
             free(out.buf);
@@ -1176,7 +1154,7 @@ static void simulate(svc_req *req, svc_resp *resp)
     PGconn *pg = sim ? svc_pool_get(pg_pool) : NULL;
     long long replayed = 0, errors_seen = 0;
     char last[24] = "";
-    codebuf out = {0};
+    svc_text out = {0};
     if (sim == NULL || cl_sim_set_currency(sim, shop_cfg.currency) != CL_OK) {
         svc_error(resp, 500, "internal", "the simulation could not start: %s",
                   sim ? "bad currency" : err.message);
@@ -1230,7 +1208,7 @@ static void simulate(svc_req *req, svc_resp *resp)
     }
     double ms = now_ms() - t0;
     json_t *report = NULL;
-    if (cl_sim_write_json(sim, collect, &out) == CL_OK && out.buf != NULL)
+    if (cl_sim_write_json(sim, svc_text_append, &out) == CL_OK && out.buf != NULL)
         report = json_loadb(out.buf, out.len, 0, NULL);
     if (report == NULL) {
         svc_error(resp, 500, "internal", "out of memory");
